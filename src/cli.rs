@@ -1,0 +1,225 @@
+//! Command-line definitions: one struct per subcommand. Values are validated here, so that a bad
+//! option is refused with one line before anything runs.
+
+use crate::compare::Format;
+use crate::nn::Init;
+use crate::nn::catalog::{self, Choice};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "actbench",
+    version,
+    about = "Which activation function trains this network best, and at what cost?",
+    long_about = "Trains a dense network (784-128-64-10 by default) on MNIST once per activation \
+                  and records time, accuracy and loss. Without a subcommand, trains.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train once per activation and seed, and write a run folder (the default command).
+    Train(TrainArgs),
+    /// List every built-in activation with its formula and parameter default.
+    List,
+    /// Download (if missing) and verify MNIST, without training.
+    Fetch(FetchArgs),
+    /// Compare two runs and gate on regressions (exit 0 ok, 1 regression, 2 unusable input).
+    Compare(CompareArgs),
+    /// Draw activations with their derivatives, or a run's training curves.
+    #[command(subcommand)]
+    Plot(PlotCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    Glorot,
+    He,
+}
+
+impl From<InitArg> for Init {
+    fn from(i: InitArg) -> Init {
+        match i {
+            InitArg::Glorot => Init::GlorotUniform,
+            InitArg::He => Init::HeUniform,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Comma-separated activations, each `name` or `name:param`; `all` for every built-in
+    #[arg(long, value_name = "LIST", default_value = "relu,tanh,sigmoid,elu", value_parser = activations)]
+    pub activations: Activations,
+    /// Passes over the training set
+    #[arg(long, default_value_t = 5, value_parser = positive, allow_hyphen_values = true)]
+    pub epochs: usize,
+    /// Samples per mini-batch (the last batch of an epoch may be smaller)
+    #[arg(long, default_value_t = 32, value_parser = positive, allow_hyphen_values = true)]
+    pub batch_size: usize,
+    /// Adam's learning rate
+    #[arg(long, default_value_t = 0.001, value_parser = learning_rate, allow_hyphen_values = true)]
+    pub lr: f32,
+    /// Hidden layer widths, comma-separated
+    #[arg(long, value_name = "WIDTHS", default_value = "128,64", value_parser = widths)]
+    pub hidden: Widths,
+    /// Fraction of the training file held out for validation (its last part); 0 disables it
+    #[arg(long, default_value_t = 0.2, value_parser = val_split, allow_hyphen_values = true)]
+    pub val_split: f64,
+    /// Seed of the first run (weights, shuffling)
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of seeds per activation: --seed, --seed + 1, ...
+    #[arg(long, default_value_t = 1, value_parser = positive, allow_hyphen_values = true)]
+    pub seeds: usize,
+    /// Threads to use (default: all cores); each trains one model at a time
+    #[arg(long, value_parser = positive, allow_hyphen_values = true)]
+    pub threads: Option<usize>,
+    /// Use only the first N images of the training file (before the validation split)
+    #[arg(long, value_name = "N", value_parser = positive, allow_hyphen_values = true)]
+    pub train_samples: Option<usize>,
+    /// Weight initialisation
+    #[arg(long, value_enum, default_value_t = InitArg::Glorot)]
+    pub init: InitArg,
+    /// Folder holding MNIST (default: $ACTBENCH_DATA_DIR, else data/)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Skip the SHA-256 check of MNIST files already present
+    #[arg(long)]
+    pub skip_verify: bool,
+    /// Run folder to create (must not exist or be empty; default results/<UTC time>-<id>)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Format of the summary printed at the end
+    #[arg(long, default_value = "table", value_parser = format)]
+    pub format: Format,
+    /// No progress output; only the summary and the run folder
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FetchArgs {
+    /// Folder to download into (default: $ACTBENCH_DATA_DIR, else data/)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// No progress bars
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Baseline run folder or summary.csv
+    pub baseline: PathBuf,
+    /// Candidate run folder or summary.csv
+    pub candidate: PathBuf,
+    /// Largest tolerated test-accuracy drop, in percentage points
+    #[arg(long, value_name = "PP", default_value_t = 0.5, allow_hyphen_values = true)]
+    pub max_accuracy_drop: f64,
+    /// Largest tolerated test-loss increase (absolute); off by default
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub max_loss_increase: Option<f64>,
+    /// Largest tolerated slowdown per epoch, e.g. 1.2; off by default
+    #[arg(long, value_name = "RATIO", allow_hyphen_values = true)]
+    pub max_slowdown: Option<f64>,
+    /// Gate --max-slowdown on the slowdown normalised by each machine's calibrated speed
+    #[arg(long)]
+    pub normalize_speed: bool,
+    /// Compare runs whose configurations differ instead of refusing
+    #[arg(long)]
+    pub allow_config_mismatch: bool,
+    /// Output format
+    #[arg(long, default_value = "table", value_parser = format)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlotCommand {
+    /// Each activation next to its derivative
+    Activations(PlotActivationsArgs),
+    /// Redraw a run's training curves (curves.png, curves.svg) from its epochs.csv
+    Run {
+        /// The run folder
+        run_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlotActivationsArgs {
+    /// Activations to draw (default: every built-in)
+    #[arg(long, value_name = "LIST", default_value = "all", value_parser = activations)]
+    pub activations: Activations,
+    /// x range, `min,max`
+    #[arg(long, value_name = "MIN,MAX", default_value = "-5,5", value_parser = range, allow_hyphen_values = true)]
+    pub range: (f64, f64),
+    /// Output file, .png or .svg
+    #[arg(long, value_name = "FILE", default_value = "activations.png")]
+    pub out: PathBuf,
+}
+
+/// Parsed `--activations`.
+#[derive(Debug, Clone)]
+pub struct Activations(pub Vec<Choice>);
+
+/// Parsed `--hidden`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Widths(pub Vec<usize>);
+
+fn activations(s: &str) -> Result<Activations, String> {
+    catalog::parse_list(s).map(Activations)
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n as usize),
+        Ok(n) => Err(format!("must be a positive integer, got {n}")),
+        Err(_) => Err(format!("'{s}' is not an integer")),
+    }
+}
+
+fn learning_rate(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("must be a positive number, got '{s}'")),
+    }
+}
+
+fn val_split(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!("must be a fraction in [0, 1), got '{s}'")),
+    }
+}
+
+fn widths(s: &str) -> Result<Widths, String> {
+    let w = s
+        .split(',')
+        .map(|p| positive(p).map_err(|e| format!("hidden width '{}': {e}", p.trim())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Widths(w))
+}
+
+fn format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn range(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(',').ok_or_else(|| format!("expected MIN,MAX, got '{s}'"))?;
+    let (a, b): (f64, f64) = (
+        a.trim().parse().map_err(|_| format!("'{a}' is not a number"))?,
+        b.trim().parse().map_err(|_| format!("'{b}' is not a number"))?,
+    );
+    if a.is_finite() && b.is_finite() && a < b {
+        Ok((a, b))
+    } else {
+        Err(format!("expected MIN < MAX, got '{s}'"))
+    }
+}

@@ -1,0 +1,66 @@
+//! Thin: parse the arguments, call the library, map errors to exit codes
+//! (0 ok, 1 failure or regression, 2 bad input).
+
+use actbench::cli::{Cli, Command, PlotCommand};
+use actbench::compare::{self, CompareOptions};
+use actbench::run::{self, RunError};
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(), // prints the one-line error (or help) and exits 2 (0 for help)
+    };
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
+    match cli.command {
+        None => train(&cli.train),
+        Some(Command::Train(args)) => train(&args),
+        Some(Command::List) => {
+            print!("{}", actbench::list_activations());
+            Ok(0)
+        }
+        Some(Command::Fetch(args)) => {
+            let m = run::fetch(args.data_dir.as_deref(), args.quiet).map_err(|e| (1, e.to_string()))?;
+            println!(
+                "MNIST ok: {} training and {} test images, SHA-256 verified",
+                m.train.len(),
+                m.test.len()
+            );
+            Ok(0)
+        }
+        Some(Command::Compare(a)) => {
+            let opts = CompareOptions {
+                max_accuracy_drop_pp: a.max_accuracy_drop,
+                max_loss_increase: a.max_loss_increase,
+                max_slowdown: a.max_slowdown,
+                normalize_speed: a.normalize_speed,
+                allow_config_mismatch: a.allow_config_mismatch,
+                format: a.format,
+            };
+            let report = compare::compare(&a.baseline, &a.candidate, &opts).map_err(|e| (2, e.to_string()))?;
+            print!("{}", report.render());
+            Ok(report.exit_code() as u8)
+        }
+        Some(Command::Plot(PlotCommand::Activations(_))) | Some(Command::Plot(PlotCommand::Run { .. })) => {
+            Err((1, "plotting is not built yet".into()))
+        }
+    }
+}
+
+fn train(args: &actbench::cli::TrainArgs) -> Result<u8, (u8, String)> {
+    match run::run(args) {
+        Ok(_) => Ok(0),
+        Err(e @ RunError::Config(_)) => Err((2, e.to_string())),
+        Err(e) => Err((1, e.to_string())),
+    }
+}

@@ -1,0 +1,267 @@
+//! A multilayer perceptron: dense layers, one activation for every hidden layer, logits out.
+//!
+//! Parameters live in one contiguous buffer (per layer: weights `inputs x outputs` row-major,
+//! then biases; PReLU slopes after all layers), so the optimizer is a single loop and gradients
+//! share the layout. All per-batch buffers live in a [`Workspace`] allocated once.
+
+use super::activation::Hidden;
+use super::kernels::{self, Strided};
+use crate::data::Batch;
+use ndarray::ArrayView2;
+use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Weight initialisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Keras's default).
+    GlorotUniform,
+    /// U(-l, l), l = sqrt(6 / fan_in) (He et al., for relu-like units).
+    HeUniform,
+}
+
+/// Where one layer's parameters sit in the flat buffer.
+#[derive(Debug, Clone, Copy)]
+struct Layer {
+    inputs: usize,
+    outputs: usize,
+    w: usize,
+    b: usize,
+    /// Offset of this (hidden) layer's PReLU slopes, if the activation learns them.
+    slopes: Option<usize>,
+}
+
+/// The network: sizes, parameters and the hidden activation.
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    sizes: Vec<usize>,
+    layers: Vec<Layer>,
+    pub params: Vec<f32>,
+    hidden: Hidden,
+}
+
+/// Training or evaluation; training needs randomness for RReLU.
+pub enum Mode<'a> {
+    Eval,
+    Train(&'a mut ChaCha8Rng),
+}
+
+impl Mlp {
+    /// `sizes` = [inputs, hidden..., classes]. Biases start at zero.
+    pub fn new(sizes: &[usize], hidden: Hidden, init: Init, seed: u64) -> Self {
+        assert!(sizes.len() >= 2 && sizes.iter().all(|&s| s > 0), "bad sizes {sizes:?}");
+        let mut layers = Vec::new();
+        let mut offset = 0;
+        for pair in sizes.windows(2) {
+            let (inputs, outputs) = (pair[0], pair[1]);
+            layers.push(Layer { inputs, outputs, w: offset, b: offset + inputs * outputs, slopes: None });
+            offset += inputs * outputs + outputs;
+        }
+        let hidden_layers = layers.len() - 1;
+        if let Hidden::Prelu { .. } = hidden {
+            for layer in &mut layers[..hidden_layers] {
+                layer.slopes = Some(offset);
+                offset += layer.outputs;
+            }
+        }
+        let mut params = vec![0.0f32; offset];
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for layer in &layers {
+            let fan = match init {
+                Init::GlorotUniform => layer.inputs + layer.outputs,
+                Init::HeUniform => layer.inputs,
+            };
+            let limit = (6.0 / fan as f64).sqrt() as f32;
+            for w in &mut params[layer.w..layer.b] {
+                *w = rng.random_range(-limit..limit);
+            }
+            if let (Some(s), Hidden::Prelu { init }) = (layer.slopes, &hidden) {
+                params[s..s + layer.outputs].fill(*init);
+            }
+        }
+        Mlp { sizes: sizes.to_vec(), layers, params, hidden }
+    }
+
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+    pub fn hidden(&self) -> &Hidden {
+        &self.hidden
+    }
+    pub fn parameter_count(&self) -> usize {
+        self.params.len()
+    }
+    pub fn classes(&self) -> usize {
+        self.layers[self.layers.len() - 1].outputs
+    }
+    /// Layer `l`'s weights as an `inputs x outputs` matrix (a view, no copy).
+    pub fn weights(&self, l: usize) -> ArrayView2<'_, f32> {
+        let layer = self.layers[l];
+        ArrayView2::from_shape((layer.inputs, layer.outputs), &self.params[layer.w..layer.b])
+            .expect("layer shape matches its slice")
+    }
+    /// Layer `l`'s biases.
+    pub fn biases(&self, l: usize) -> &[f32] {
+        let layer = self.layers[l];
+        &self.params[layer.b..layer.b + layer.outputs]
+    }
+    /// Hidden layer `l`'s PReLU slopes, if the activation learns them.
+    pub fn slopes(&self, l: usize) -> Option<&[f32]> {
+        let layer = self.layers[l];
+        layer.slopes.map(|s| &self.params[s..s + layer.outputs])
+    }
+
+    /// Forward pass; the logits end up in `ws.logits()`.
+    pub fn forward(&self, x: &Batch, ws: &mut Workspace, mut mode: Mode<'_>) {
+        let rows = x.rows;
+        assert!(rows <= ws.capacity && x.features == self.sizes[0], "batch does not fit workspace");
+        ws.rows = rows;
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (n, p) = (layer.outputs, &self.params);
+            let (w, b) = (&p[layer.w..layer.b], &p[layer.b..layer.b + n]);
+            let z = &mut ws.z[l][..rows * n];
+            if l == 0 {
+                kernels::sparse_forward(x, w, b, z);
+            } else {
+                let a = Strided { data: &ws.y[l - 1], row: layer.inputs, col: 1 };
+                kernels::gemm(rows, layer.inputs, n, a, w, Some(b), z);
+            }
+            if l == last {
+                break;
+            }
+            let y = &mut ws.y[l][..rows * n];
+            match &self.hidden {
+                Hidden::Fixed(act) => act.forward(z, y),
+                Hidden::Prelu { .. } => {
+                    let s = layer.slopes.map_or(0, |s| s);
+                    let slopes = &p[s..s + n];
+                    for (yr, zr) in y.chunks_exact_mut(n).zip(z.chunks_exact(n)) {
+                        for ((y, &z), &a) in yr.iter_mut().zip(zr).zip(slopes) {
+                            *y = if z > 0.0 { z } else { a * z };
+                        }
+                    }
+                }
+                Hidden::Rrelu { lower, upper } => {
+                    let slope = &mut ws.rrelu[l][..rows * n];
+                    match &mut mode {
+                        Mode::Train(rng) => {
+                            for s in slope.iter_mut() {
+                                *s = rng.random_range(*lower..*upper);
+                            }
+                        }
+                        Mode::Eval => slope.fill((lower + upper) / 2.0),
+                    }
+                    for ((y, &z), &a) in y.iter_mut().zip(z.iter()).zip(slope.iter()) {
+                        *y = if z > 0.0 { z } else { a * z };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backward pass from `ws.grad_logits()` (filled by the loss head) into `grads`, which has
+    /// the same layout as `params`.
+    pub fn backward(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32]) {
+        let rows = ws.rows;
+        for l in (0..self.layers.len()).rev() {
+            let layer = self.layers[l];
+            let n = layer.outputs;
+            let g = &ws.g[l][..rows * n];
+            let (dw, rest) = grads[layer.w..].split_at_mut(layer.inputs * n);
+            kernels::bias_grad(g, rows, &mut rest[..n]);
+            if l == 0 {
+                kernels::sparse_weight_grad(x, g, dw);
+                break;
+            }
+            // dW = y_{l-1}^T g, read through strides.
+            let k = layer.inputs;
+            let y_prev = Strided { data: &ws.y[l - 1], row: 1, col: k };
+            kernels::gemm(k, rows, n, y_prev, g, None, dw);
+            // dy_{l-1} = g W^T, with W^T made contiguous once per step (k x n is small).
+            let wt = &mut ws.wt[l][..k * n];
+            let w = &self.params[layer.w..layer.b];
+            for (i, row) in w.chunks_exact(n).enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    wt[j * k + i] = v;
+                }
+            }
+            let (g_lo, g_hi) = ws.g.split_at_mut(l);
+            let g = &g_hi[0][..rows * n];
+            let dy = &mut g_lo[l - 1][..rows * k];
+            kernels::gemm(rows, n, k, Strided { data: g, row: n, col: 1 }, wt, None, dy);
+            // Through the activation: dz = dy * f'(z).
+            let z = &ws.z[l - 1][..rows * k];
+            let y = &ws.y[l - 1][..rows * k];
+            match &self.hidden {
+                Hidden::Fixed(act) => act.backward(z, y, dy),
+                Hidden::Prelu { .. } => {
+                    let s = self.layers[l - 1].slopes.map_or(0, |s| s);
+                    let (slopes, dslopes) = (&self.params[s..s + k], &mut grads[s..s + k]);
+                    dslopes.fill(0.0);
+                    for (gr, zr) in dy.chunks_exact_mut(k).zip(z.chunks_exact(k)) {
+                        for (((g, &z), &a), ds) in gr.iter_mut().zip(zr).zip(slopes).zip(dslopes.iter_mut()) {
+                            if z <= 0.0 {
+                                *ds += *g * z;
+                                *g *= a;
+                            }
+                        }
+                    }
+                }
+                Hidden::Rrelu { .. } => {
+                    let slope = &ws.rrelu[l - 1][..rows * k];
+                    for ((g, &z), &a) in dy.iter_mut().zip(z).zip(slope) {
+                        if z <= 0.0 {
+                            *g *= a;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Buffers for one batch of up to `capacity` rows: pre-activations, activations, gradients.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    capacity: usize,
+    rows: usize,
+    classes: usize,
+    z: Vec<Vec<f32>>,
+    y: Vec<Vec<f32>>,
+    g: Vec<Vec<f32>>,
+    wt: Vec<Vec<f32>>,
+    rrelu: Vec<Vec<f32>>,
+}
+
+impl Workspace {
+    pub fn new(mlp: &Mlp, capacity: usize) -> Self {
+        let per_layer = |f: &dyn Fn(&Layer) -> usize| mlp.layers.iter().map(|l| vec![0.0; f(l)]).collect();
+        let is_rrelu = matches!(mlp.hidden, Hidden::Rrelu { .. });
+        Workspace {
+            capacity,
+            rows: 0,
+            classes: mlp.classes(),
+            z: per_layer(&|l| capacity * l.outputs),
+            y: per_layer(&|l| capacity * l.outputs),
+            g: per_layer(&|l| capacity * l.outputs),
+            wt: per_layer(&|l| l.inputs * l.outputs),
+            rrelu: per_layer(&|l| if is_rrelu { capacity * l.outputs } else { 0 }),
+        }
+    }
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// The last forward pass's logits, `rows x classes`.
+    pub fn logits(&self) -> &[f32] {
+        &self.z[self.z.len() - 1][..self.rows * self.classes]
+    }
+    /// Logits and the buffer for their gradient, for the loss head.
+    pub fn logits_and_grad(&mut self) -> (&[f32], &mut [f32]) {
+        let n = self.rows * self.classes;
+        let last = self.z.len() - 1;
+        (&self.z[last][..n], &mut self.g[last][..n])
+    }
+}

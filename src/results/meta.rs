@@ -1,0 +1,99 @@
+//! `run.json`: everything needed to interpret a run later — configuration, version, machine.
+
+use crate::nn::kernels::{self, Strided};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// UTC time as (`20261130T024230Z` for folder names, `2026-11-30T02:42:30Z` for JSON).
+pub fn utc_stamps(t: SystemTime) -> (String, String) {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    (
+        format!("{y:04}{mo:02}{d:02}T{h:02}{m:02}{s:02}Z"),
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z"),
+    )
+}
+
+/// The CPU model from /proc/cpuinfo, where there is one.
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// The OS name and version, e.g. "linux (Debian GNU/Linux 12 (bookworm))".
+pub fn os_description() -> String {
+    let pretty = std::fs::read_to_string("/etc/os-release").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+            .map(|v| v.trim_matches('"').to_string())
+    });
+    match pretty {
+        Some(p) => format!("{} ({p})", std::env::consts::OS),
+        None => std::env::consts::OS.to_string(),
+    }
+}
+
+/// The build's git commit, if it was built from a checkout.
+pub fn git_commit() -> Option<&'static str> {
+    option_env!("ACTBENCH_GIT_COMMIT")
+}
+
+/// This machine's single-thread speed: GFLOP/s of a 256^3 f32 product with the training kernel,
+/// best of several repetitions (~0.1 s), so that runs from different machines can be compared.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct Calibration {
+    pub gflops: f64,
+    pub kernel: &'static str,
+    pub seconds: f64,
+}
+
+pub fn calibrate() -> Calibration {
+    let _ftz = crate::nn::FlushDenormals::new();
+    const N: usize = 256;
+    let a: Vec<f32> = (0..N * N).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+    let b: Vec<f32> = (0..N * N).map(|i| ((i * 104_729) % 1000) as f32 / 1000.0 - 0.5).collect();
+    let mut out = vec![0.0f32; N * N];
+    let start = Instant::now();
+    let mut best = f64::INFINITY;
+    for _ in 0..40 {
+        let t = Instant::now();
+        kernels::gemm(N, N, N, Strided { data: &a, row: N, col: 1 }, &b, None, &mut out);
+        best = best.min(t.elapsed().as_secs_f64());
+        std::hint::black_box(&out);
+    }
+    Calibration {
+        gflops: 2.0 * (N * N * N) as f64 / best / 1e9,
+        kernel: "256x256x256 f32 gemm, one thread, best of 40",
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn utc_stamps_are_correct() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_796_006_550); // 2026-11-30 02:42:30 UTC
+        assert_eq!(
+            utc_stamps(t),
+            ("20261130T024230Z".to_string(), "2026-11-30T02:42:30Z".to_string())
+        );
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29 00:00:00
+        assert_eq!(utc_stamps(leap).1, "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,0 +1,194 @@
+//! The training loop and its metrics. It knows nothing about files or terminals: progress goes
+//! to a callback, results come back as values.
+
+use crate::data::Batch;
+use crate::data::batches::Samples;
+use crate::nn::loss::softmax_cross_entropy;
+use crate::nn::{Adam, AdamConfig, FlushDenormals, Hidden, Init, Mlp, Mode, Workspace};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use std::time::Instant;
+
+/// Rows per evaluation chunk: larger than a training batch to reuse each weight row more.
+/// Per-row results do not depend on it.
+const EVAL_ROWS: usize = 256;
+
+/// How to train one network.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainConfig {
+    /// Hidden layer widths, e.g. `[128, 64]`.
+    pub hidden: Vec<usize>,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub adam: AdamConfig,
+    pub init: Init,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            hidden: vec![128, 64],
+            epochs: 5,
+            batch_size: 32,
+            adam: AdamConfig::default(),
+            init: Init::GlorotUniform,
+            seed: 42,
+        }
+    }
+}
+
+/// The data one training run sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Data<'a> {
+    pub train: Samples<'a>,
+    pub val: Option<Samples<'a>>,
+    pub test: Samples<'a>,
+    pub classes: usize,
+}
+
+/// Mean loss and accuracy over a set of samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    pub loss: f64,
+    pub accuracy: f64,
+}
+
+/// One finished epoch. `seconds` covers the training batches and the validation pass, as the
+/// reference's timing does; the test evaluation after each epoch is not included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub seconds: f64,
+    pub train: Metrics,
+    pub val: Option<Metrics>,
+    pub test: Metrics,
+}
+
+/// Where a loss stopped being finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divergence {
+    pub epoch: usize,
+    pub batch: usize,
+    pub loss: f64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub parameters: usize,
+    pub epochs: Vec<EpochRecord>,
+    pub diverged: Option<Divergence>,
+    /// Model construction plus every epoch (training and validation).
+    pub train_seconds: f64,
+    /// The last test-set evaluation.
+    pub eval_seconds: f64,
+}
+
+/// Progress reported while training.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    Batch { epoch: usize, batch: usize, batches: usize, loss: f64, accuracy: f64 },
+    Epoch(&'a EpochRecord),
+}
+
+/// Train one network with `hidden` as its activation and evaluate it after every epoch.
+pub fn train(
+    hidden: &Hidden,
+    data: &Data<'_>,
+    cfg: &TrainConfig,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Outcome {
+    let _ftz = FlushDenormals::new();
+    let start = Instant::now();
+    let mut sizes = vec![data.train.features];
+    sizes.extend(&cfg.hidden);
+    sizes.push(data.classes);
+    let mut mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
+    let mut adam = Adam::new(cfg.adam, mlp.parameter_count());
+    let mut grads = vec![0.0f32; mlp.parameter_count()];
+    let mut ws = Workspace::new(&mlp, cfg.batch_size);
+    let mut eval_ws = Workspace::new(&mlp, EVAL_ROWS);
+    let mut batch = Batch::default();
+    let mut order: Vec<usize> = (0..data.train.len()).collect();
+    let mut shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    shuffle_rng.set_stream(1);
+    let mut noise_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    noise_rng.set_stream(2);
+    let batches = order.len().div_ceil(cfg.batch_size);
+
+    let mut outcome = Outcome {
+        parameters: mlp.parameter_count(),
+        epochs: Vec::new(),
+        diverged: None,
+        train_seconds: 0.0,
+        eval_seconds: 0.0,
+    };
+    let mut train_seconds = start.elapsed().as_secs_f64();
+    'epochs: for epoch in 1..=cfg.epochs {
+        let epoch_start = Instant::now();
+        order.shuffle(&mut shuffle_rng);
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
+            batch.fill(data.train, idx);
+            mlp.forward(&batch, &mut ws, Mode::Train(&mut noise_rng));
+            let (logits, dlogits) = ws.logits_and_grad();
+            let (loss, right) =
+                softmax_cross_entropy(logits, &batch.labels, data.classes, Some((dlogits, idx.len() as f32)));
+            if !loss.is_finite() {
+                outcome.diverged = Some(Divergence { epoch, batch: b + 1, loss: loss / idx.len() as f64 });
+                train_seconds += epoch_start.elapsed().as_secs_f64();
+                break 'epochs;
+            }
+            mlp.backward(&batch, &mut ws, &mut grads);
+            adam.update(&mut mlp.params, &grads);
+            loss_sum += loss;
+            correct += right;
+            seen += idx.len();
+            if (b + 1) % 100 == 0 || b + 1 == batches {
+                on_progress(Progress::Batch {
+                    epoch,
+                    batch: b + 1,
+                    batches,
+                    loss: loss_sum / seen as f64,
+                    accuracy: correct as f64 / seen as f64,
+                });
+            }
+        }
+        let val = data.val.map(|v| evaluate(&mlp, v, &mut eval_ws, &mut batch));
+        let seconds = epoch_start.elapsed().as_secs_f64();
+        train_seconds += seconds;
+        let test_start = Instant::now();
+        let test = evaluate(&mlp, data.test, &mut eval_ws, &mut batch);
+        outcome.eval_seconds = test_start.elapsed().as_secs_f64();
+        let record = EpochRecord {
+            epoch,
+            seconds,
+            train: Metrics { loss: loss_sum / seen as f64, accuracy: correct as f64 / seen as f64 },
+            val,
+            test,
+        };
+        on_progress(Progress::Epoch(&record));
+        outcome.epochs.push(record);
+    }
+    outcome.train_seconds = train_seconds;
+    outcome
+}
+
+/// Mean loss and accuracy of `mlp` on `samples`, in chunks of the workspace's capacity.
+pub fn evaluate(mlp: &Mlp, samples: Samples<'_>, ws: &mut Workspace, batch: &mut Batch) -> Metrics {
+    let (mut loss, mut correct) = (0.0f64, 0usize);
+    let mut start = 0;
+    while start < samples.len() {
+        let rows = ws.capacity().min(samples.len() - start);
+        batch.fill_range(samples, start, rows);
+        mlp.forward(batch, ws, Mode::Eval);
+        let (l, c) = softmax_cross_entropy(ws.logits(), &batch.labels, mlp.classes(), None);
+        loss += l;
+        correct += c;
+        start += rows;
+    }
+    let n = samples.len().max(1) as f64;
+    Metrics { loss: loss / n, accuracy: correct as f64 / n }
+}

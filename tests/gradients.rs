@@ -1,0 +1,219 @@
+//! Every activation's derivative against finite differences, known values, stability, and a
+//! whole-network gradient check of backprop against finite differences of an f64 reference.
+
+use actbench::data::Batch;
+use actbench::nn::catalog::{self, CATALOG};
+use actbench::nn::loss::softmax_cross_entropy;
+use actbench::nn::{Activation, Hidden, Init, Mlp, Mode, Workspace};
+use std::sync::Arc;
+
+/// Kinks of the piecewise activations: finite differences across them are meaningless, so points
+/// closer than this to a kink are skipped (the derivative there follows the left piece, tested
+/// separately below).
+fn kinks(name: &str) -> &'static [f64] {
+    match name {
+        "relu" | "leaky_relu" | "prelu" | "rrelu" | "custom" | "elu" | "celu" | "selu" => &[0.0],
+        "hard_sigmoid" | "hard_swish" => &[-3.0, 3.0],
+        "relu6" => &[0.0, 6.0],
+        "hard_tanh" => &[-1.0, 1.0],
+        _ => &[],
+    }
+}
+
+fn all() -> Vec<(String, Arc<dyn Activation>)> {
+    CATALOG
+        .iter()
+        .map(|e| (e.name.to_string(), catalog::parse(e.name).unwrap().hidden.function()))
+        .collect()
+}
+
+fn points() -> Vec<f64> {
+    let mut xs: Vec<f64> = (-800..=800).map(|i| i as f64 / 100.0).collect();
+    xs.extend([0.0, 1e-4, -1e-4, 1e-3, -1e-3, 15.0, -15.0, 30.0, -30.0, 80.0, -80.0]);
+    xs
+}
+
+#[test]
+fn derivatives_match_central_differences_in_f64() {
+    let h = 1e-6;
+    for (name, act) in all() {
+        let mut checked = 0;
+        for x in points() {
+            if kinks(&name).iter().any(|k| (x - k).abs() < 2.0 * h) {
+                continue;
+            }
+            let fd = (act.value_f64(x + h) - act.value_f64(x - h)) / (2.0 * h);
+            let analytic = act.derivative_f64(x);
+            let tol = 1e-6 * (1.0 + analytic.abs());
+            assert!((fd - analytic).abs() < tol, "{name}'({x}): analytic {analytic}, finite difference {fd}");
+            checked += 1;
+        }
+        assert!(checked > 1500, "{name}: only {checked} points checked");
+    }
+}
+
+#[test]
+fn f32_versions_agree_with_f64() {
+    for (name, act) in all() {
+        for x in points() {
+            let (v32, v64) = (act.value(x as f32) as f64, act.value_f64(x));
+            assert!((v32 - v64).abs() <= 2e-6 * (1.0 + v64.abs()), "{name}({x}): f32 {v32} vs f64 {v64}");
+            let d32 = act.derivative(x as f32, act.value(x as f32)) as f64;
+            let d64 = act.derivative_f64(x);
+            assert!((d32 - d64).abs() <= 2e-5 * (1.0 + d64.abs()), "{name}'({x}): f32 {d32} vs f64 {d64}");
+        }
+    }
+}
+
+#[test]
+fn known_values() {
+    let f = |name: &str, x: f32| catalog::parse(name).unwrap().hidden.function().value(x);
+    let close = |a: f32, b: f32, tol: f32| assert!((a - b).abs() <= tol, "{a} vs {b}");
+    close(f("sigmoid", 2.0), 0.880_797, 1e-6);
+    close(f("tanh", 2.0), 0.964_028, 1e-6);
+    close(f("elu", -2.0), -0.864_665, 1e-6);
+    close(f("gelu", 2.0), 1.954_598, 1e-5);
+    close(f("gelu", -2.0), -0.045_402, 1e-5);
+    close(f("gelu_erf", 2.0), 1.954_500, 1e-5);
+    close(f("leaky_relu", -3.0), -0.03, 1e-7);
+    close(f("leaky_relu:0.2", -3.0), -0.6, 1e-7);
+    close(f("relu", -3.0), 0.0, 0.0);
+    close(f("custom", 1.0), 1.0 + 0.5 * 0.761_594, 1e-6);
+    close(f("custom", -1.0), -0.5 * 0.761_594, 1e-6);
+    close(f("swish", 1.0), 0.731_059, 1e-6);
+    close(f("mish", 1.0), 0.865_098, 1e-6);
+    close(f("selu", -1.0), -1.111_330_7, 1e-6);
+    close(f("softplus", 0.0), std::f32::consts::LN_2, 1e-7);
+    close(f("softsign", 3.0), 0.75, 1e-7);
+    close(f("hard_sigmoid", 1.5), 0.75, 1e-7);
+    close(f("hard_swish", 1.5), 1.125, 1e-7);
+    close(f("relu6", 7.0), 6.0, 0.0);
+    close(f("hard_tanh", -2.0), -1.0, 0.0);
+    close(f("log_sigmoid", 0.0), -std::f32::consts::LN_2, 1e-7);
+    close(f("tanhshrink", 1.0), 1.0 - 0.761_594, 1e-6);
+    close(f("celu:2", -2.0), 2.0 * ((-1.0f32).exp() - 1.0), 1e-6);
+    close(f("linear", -7.5), -7.5, 0.0);
+    // PReLU starts at slope 0.25; RReLU evaluates at the mean slope (1/8 + 1/3) / 2.
+    close(f("prelu", -4.0), -1.0, 1e-7);
+    close(f("rrelu", -24.0), -24.0 * (0.125 + 1.0 / 3.0) / 2.0, 1e-5);
+}
+
+#[test]
+fn derivatives_at_kinks_follow_the_left_piece() {
+    let d = |name: &str, x: f32| {
+        let a = catalog::parse(name).unwrap().hidden.function();
+        a.derivative(x, a.value(x))
+    };
+    assert_eq!(d("relu", 0.0), 0.0);
+    assert_eq!(d("leaky_relu", 0.0), 0.01);
+    assert_eq!(d("relu6", 6.0), 1.0);
+    assert_eq!(d("hard_tanh", -1.0), 0.0);
+    assert_eq!(d("hard_tanh", 1.0), 1.0);
+    assert_eq!(d("custom", 0.0), 0.5);
+    assert_eq!(d("elu", 0.0), 1.0);
+}
+
+#[test]
+fn stable_for_huge_inputs() {
+    for (name, act) in all() {
+        let z: Vec<f32> = vec![1e4, -1e4, 3e38, -3e38, 88.8, -88.8, 0.0];
+        let mut y = vec![0.0; z.len()];
+        act.forward(&z, &mut y);
+        let mut g = vec![1.0; z.len()];
+        act.backward(&z, &y, &mut g);
+        for i in 0..2 {
+            assert!(y[i].is_finite(), "{name}({}) = {}", z[i], y[i]);
+            assert!(g[i].is_finite(), "{name}'({}) = {}", z[i], g[i]);
+        }
+        for (i, (&y, &g)) in y.iter().zip(&g).enumerate() {
+            assert!(!y.is_nan() && !g.is_nan(), "{name} at {}: {y} {g}", z[i]);
+        }
+    }
+}
+
+// ---- whole-network gradient check ----------------------------------------------------------
+
+/// The network's loss in f64 from flat f64 parameters laid out as `Mlp` documents.
+fn reference_loss(sizes: &[usize], params: &[f64], hidden: &Hidden, x: &[f64], labels: &[u8]) -> f64 {
+    let f = hidden.function();
+    let rows = labels.len();
+    let mut offset = 0;
+    let mut slope_offset = sizes.windows(2).map(|p| p[0] * p[1] + p[1]).sum::<usize>();
+    let mut a: Vec<f64> = x.to_vec();
+    for (l, pair) in sizes.windows(2).enumerate() {
+        let (k, n) = (pair[0], pair[1]);
+        let (w, b) = (&params[offset..offset + k * n], &params[offset + k * n..offset + k * n + n]);
+        offset += k * n + n;
+        let mut z = vec![0.0; rows * n];
+        for i in 0..rows {
+            for j in 0..n {
+                z[i * n + j] = b[j] + (0..k).map(|p| a[i * k + p] * w[p * n + j]).sum::<f64>();
+            }
+        }
+        if l + 2 == sizes.len() {
+            a = z;
+            break;
+        }
+        a = match hidden {
+            Hidden::Prelu { .. } => {
+                let s = &params[slope_offset..slope_offset + n];
+                slope_offset += n;
+                z.iter().enumerate().map(|(idx, &v)| if v > 0.0 { v } else { s[idx % n] * v }).collect()
+            }
+            _ => z.iter().map(|&v| f.value_f64(v)).collect(),
+        };
+    }
+    let c = *sizes.last().unwrap();
+    let mut loss = 0.0;
+    for (i, &y) in labels.iter().enumerate() {
+        let row = &a[i * c..(i + 1) * c];
+        let m = row.iter().cloned().fold(f64::MIN, f64::max);
+        let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+        loss += lse - row[y as usize];
+    }
+    loss / rows as f64
+}
+
+#[test]
+fn backprop_matches_finite_differences_for_every_activation() {
+    let sizes = [6, 5, 4, 3];
+    let rows = 4;
+    let x: Vec<f32> = (0..rows * sizes[0]).map(|i| if i % 5 == 0 { 0.0 } else { ((i * 37 % 23) as f32 / 11.0) - 1.0 }).collect();
+    let labels = [0u8, 2, 1, 2];
+    let batch = Batch::from_dense(sizes[0], &x, &labels);
+    let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    for entry in CATALOG {
+        let hidden = catalog::parse(entry.name).unwrap().hidden;
+        let mut mlp = Mlp::new(&sizes, hidden.clone(), Init::GlorotUniform, 7);
+        if let Hidden::Prelu { .. } = hidden {
+            // Move slopes off their shared initial value so that each one matters on its own.
+            let n = mlp.parameter_count();
+            for (i, s) in mlp.params[n - 9..].iter_mut().enumerate() {
+                *s = 0.1 + 0.05 * i as f32;
+            }
+        }
+        let mut ws = Workspace::new(&mlp, rows);
+        mlp.forward(&batch, &mut ws, Mode::Eval);
+        let (logits, dlogits) = ws.logits_and_grad();
+        softmax_cross_entropy(logits, &labels, 3, Some((dlogits, rows as f32)));
+        let mut grads = vec![0.0f32; mlp.parameter_count()];
+        mlp.backward(&batch, &mut ws, &mut grads);
+
+        let p64: Vec<f64> = mlp.params.iter().map(|&v| v as f64).collect();
+        let h = 1e-6;
+        for i in 0..p64.len() {
+            let (mut plus, mut minus) = (p64.clone(), p64.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            let fd = (reference_loss(&sizes, &plus, &hidden, &x64, &labels)
+                - reference_loss(&sizes, &minus, &hidden, &x64, &labels))
+                / (2.0 * h);
+            let g = grads[i] as f64;
+            assert!(
+                (g - fd).abs() < 2e-4 * (1.0 + fd.abs()) + 1e-5,
+                "{}: parameter {i}: backprop {g}, finite difference {fd}",
+                entry.name
+            );
+        }
+    }
+}
