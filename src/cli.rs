@@ -122,7 +122,12 @@ pub struct CompareArgs {
     /// Candidate run folder or summary.csv
     pub candidate: PathBuf,
     /// Largest tolerated test-accuracy drop, in percentage points
-    #[arg(long, value_name = "PP", default_value_t = 0.5, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "PP",
+        default_value_t = 0.5,
+        allow_hyphen_values = true
+    )]
     pub max_accuracy_drop: f64,
     /// Largest tolerated test-loss increase (absolute); off by default
     #[arg(long, value_name = "X", allow_hyphen_values = true)]
@@ -212,10 +217,16 @@ fn format(s: &str) -> Result<Format, String> {
 }
 
 fn range(s: &str) -> Result<(f64, f64), String> {
-    let (a, b) = s.split_once(',').ok_or_else(|| format!("expected MIN,MAX, got '{s}'"))?;
+    let (a, b) = s
+        .split_once(',')
+        .ok_or_else(|| format!("expected MIN,MAX, got '{s}'"))?;
     let (a, b): (f64, f64) = (
-        a.trim().parse().map_err(|_| format!("'{a}' is not a number"))?,
-        b.trim().parse().map_err(|_| format!("'{b}' is not a number"))?,
+        a.trim()
+            .parse()
+            .map_err(|_| format!("'{a}' is not a number"))?,
+        b.trim()
+            .parse()
+            .map_err(|_| format!("'{b}' is not a number"))?,
     );
     if a.is_finite() && b.is_finite() && a < b {
         Ok((a, b))

@@ -30,7 +30,8 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
             Ok(0)
         }
         Some(Command::Fetch(args)) => {
-            let m = run::fetch(args.data_dir.as_deref(), args.quiet).map_err(|e| (1, e.to_string()))?;
+            let m =
+                run::fetch(args.data_dir.as_deref(), args.quiet).map_err(|e| (1, e.to_string()))?;
             println!(
                 "MNIST ok: {} training and {} test images, SHA-256 verified",
                 m.train.len(),
@@ -47,12 +48,30 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
                 allow_config_mismatch: a.allow_config_mismatch,
                 format: a.format,
             };
-            let report = compare::compare(&a.baseline, &a.candidate, &opts).map_err(|e| (2, e.to_string()))?;
+            let report = compare::compare(&a.baseline, &a.candidate, &opts)
+                .map_err(|e| (2, e.to_string()))?;
             print!("{}", report.render());
             Ok(report.exit_code() as u8)
         }
-        Some(Command::Plot(PlotCommand::Activations(_))) | Some(Command::Plot(PlotCommand::Run { .. })) => {
-            Err((1, "plotting is not built yet".into()))
+        Some(Command::Plot(PlotCommand::Activations(a))) => {
+            let curves: Vec<_> = a
+                .activations
+                .0
+                .iter()
+                .map(|c| actbench::activation_curve(c, a.range))
+                .collect();
+            actbench::plot::plot_activations(&curves, &a.out).map_err(|e| (1, e.to_string()))?;
+            println!("Wrote {}", a.out.display());
+            Ok(0)
+        }
+        Some(Command::Plot(PlotCommand::Run { run_dir })) => {
+            actbench::plot::plot_run(&run_dir).map_err(|e| (1, e.to_string()))?;
+            println!(
+                "Wrote {} and {}",
+                run_dir.join("curves.png").display(),
+                run_dir.join("curves.svg").display()
+            );
+            Ok(0)
         }
     }
 }

@@ -1,12 +1,15 @@
 //! What the user sees while a run trains: a bar per activation on a terminal, one plain line per
 //! finished epoch otherwise (CI logs), nothing with --quiet. Everything goes to stderr.
 
-use crate::train::EpochRecord;
+use crate::train::{BatchStats, EpochRecord};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
 pub enum Display {
-    Bars { multi: MultiProgress, bars: Vec<ProgressBar> },
+    Bars {
+        multi: MultiProgress,
+        bars: Vec<ProgressBar>,
+    },
     Lines,
     Quiet,
 }
@@ -21,11 +24,10 @@ impl Display {
             return Display::Lines;
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template(
-            "{prefix:>16} [{bar:28}] {pos:>6}/{len} {msg} eta {eta}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style =
+            ProgressStyle::with_template("{prefix:>16} [{bar:28}] {pos:>6}/{len} {msg} eta {eta}")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         let bars = labels
             .iter()
             .map(|label| {
@@ -39,11 +41,14 @@ impl Display {
         Display::Bars { multi, bars }
     }
 
-    pub fn batch(&self, job: usize, epoch: usize, epochs: usize, batch: usize, batches: usize, loss: f64, acc: f64) {
+    pub fn batch(&self, job: usize, epochs: usize, s: &BatchStats) {
         if let Display::Bars { bars, .. } = self {
             let bar = &bars[job];
-            bar.set_position(((epoch - 1) * batches + batch) as u64);
-            bar.set_message(format!("epoch {epoch}/{epochs} loss {loss:.4} acc {acc:.4}"));
+            bar.set_position(((s.epoch - 1) * s.batches + s.batch) as u64);
+            bar.set_message(format!(
+                "epoch {}/{epochs} loss {:.4} acc {:.4}",
+                s.epoch, s.loss, s.accuracy
+            ));
         }
     }
 

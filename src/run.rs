@@ -8,7 +8,7 @@ use crate::nn::AdamConfig;
 use crate::progress::Display;
 use crate::results::files::{create_run_dir, csv_bytes, write_atomic};
 use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, meta};
-use crate::train::{self, Data, EpochRecord, Outcome, Progress, TrainConfig};
+use crate::train::{self, BatchStats, Data, EpochRecord, Outcome, Progress, TrainConfig};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -27,21 +27,29 @@ pub enum RunError {
 
 /// Messages from training threads to the recorder.
 enum Msg {
-    Batch { job: usize, epoch: usize, batch: usize, batches: usize, loss: f64, accuracy: f64 },
+    Batch { job: usize, stats: BatchStats },
     Epoch { job: usize, record: EpochRecord },
     Done { job: usize, outcome: Outcome },
 }
 
 /// Sample counts after `--train-samples` and the validation split (Keras's rule: the first
 /// `floor(n * (1 - split))` samples train, the rest validate).
-pub fn split_counts(available: usize, train_samples: Option<usize>, val_split: f64) -> Result<(usize, usize), String> {
+pub fn split_counts(
+    available: usize,
+    train_samples: Option<usize>,
+    val_split: f64,
+) -> Result<(usize, usize), String> {
     let n = train_samples.unwrap_or(available);
     if n > available {
-        return Err(format!("--train-samples {n} is larger than the training file ({available} images)"));
+        return Err(format!(
+            "--train-samples {n} is larger than the training file ({available} images)"
+        ));
     }
     let train = (n as f64 * (1.0 - val_split)) as usize;
     if train == 0 {
-        return Err(format!("no training samples left: {n} images with --val-split {val_split}"));
+        return Err(format!(
+            "no training samples left: {n} images with --val-split {val_split}"
+        ));
     }
     Ok((train, n - train))
 }
@@ -56,16 +64,20 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
     let mnist = data::load(&data_dir, !args.skip_verify, interactive)?;
     let load_seconds = clock.elapsed().as_secs_f64();
 
-    let (n_train, n_val) =
-        split_counts(mnist.train.len(), args.train_samples, args.val_split).map_err(RunError::Config)?;
+    let (n_train, n_val) = split_counts(mnist.train.len(), args.train_samples, args.val_split)
+        .map_err(RunError::Config)?;
     if args.batch_size > n_train {
         return Err(RunError::Config(format!(
             "--batch-size {} is larger than the training set ({n_train} samples)",
             args.batch_size
         )));
     }
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let seeds: Vec<u64> = (0..args.seeds as u64).map(|i| args.seed.wrapping_add(i)).collect();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let seeds: Vec<u64> = (0..args.seeds as u64)
+        .map(|i| args.seed.wrapping_add(i))
+        .collect();
     let jobs: Vec<(usize, u64)> = (0..args.activations.0.len())
         .flat_map(|a| seeds.iter().map(move |&s| (a, s)))
         .collect();
@@ -79,7 +91,10 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         hidden: args.hidden.0.clone(),
         epochs: args.epochs,
         batch_size: args.batch_size,
-        adam: AdamConfig { lr: args.lr, ..AdamConfig::default() },
+        adam: AdamConfig {
+            lr: args.lr,
+            ..AdamConfig::default()
+        },
         init: args.init.into(),
         seed: args.seed,
     };
@@ -131,8 +146,10 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         "calibration": calibration,
     });
     let write_json = |value: &serde_json::Value| -> Result<(), RunError> {
-        let text = serde_json::to_string_pretty(value).map_err(|e| RunError::Output(e.to_string()))?;
-        write_atomic(&dir.join("run.json"), format!("{text}\n").as_bytes()).map_err(|e| output_error(&dir, e))
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| RunError::Output(e.to_string()))?;
+        write_atomic(&dir.join("run.json"), format!("{text}\n").as_bytes())
+            .map_err(|e| output_error(&dir, e))
     };
     write_json(&run_json)?;
 
@@ -157,14 +174,18 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         for (job, &(a, seed)) in jobs.iter().enumerate() {
             let tx = tx.clone();
             let hidden = &args.activations.0[a].hidden;
-            let cfg = TrainConfig { seed, ..cfg.clone() };
+            let cfg = TrainConfig {
+                seed,
+                ..cfg.clone()
+            };
             scope.spawn(move |_| {
                 let mut report = |p: Progress<'_>| {
                     let msg = match p {
-                        Progress::Batch { epoch, batch, batches, loss, accuracy } => {
-                            Msg::Batch { job, epoch, batch, batches, loss, accuracy }
-                        }
-                        Progress::Epoch(r) => Msg::Epoch { job, record: r.clone() },
+                        Progress::Batch(stats) => Msg::Batch { job, stats },
+                        Progress::Epoch(r) => Msg::Epoch {
+                            job,
+                            record: r.clone(),
+                        },
                     };
                     let _ = tx.send(msg);
                 };
@@ -176,9 +197,7 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         // The recorder: runs on this thread while the pool trains.
         for msg in rx {
             match msg {
-                Msg::Batch { job, epoch, batch, batches, loss, accuracy } => {
-                    display.batch(job, epoch, args.epochs, batch, batches, loss, accuracy)
-                }
+                Msg::Batch { job, stats } => display.batch(job, args.epochs, &stats),
                 Msg::Epoch { job, record } => {
                     display.epoch(&labels[job], args.epochs, &record);
                     let (a, seed) = jobs[job];
@@ -196,7 +215,14 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
                     } else {
                         display.finish(job, format!("done in {:.1} s", outcome.train_seconds));
                     }
-                    summaries[job] = Some(summary_row(name, seed, &cfg, threads, (n_train, n_val, data.test.len()), &outcome));
+                    summaries[job] = Some(summary_row(
+                        name,
+                        seed,
+                        &cfg,
+                        threads,
+                        (n_train, n_val, data.test.len()),
+                        &outcome,
+                    ));
                     if failure.is_none() {
                         failure = write_results(&dir, &summaries, &epoch_rows).err();
                     }
@@ -213,11 +239,21 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
     let rows: Vec<SummaryRow> = summaries.into_iter().flatten().collect();
     print!("{}", render_run_summary(&rows, args.format));
     println!("Results: {}", dir.display());
+    let all_epochs: Vec<EpochRow> = epoch_rows.into_iter().flatten().collect();
+    if !all_epochs.is_empty() {
+        crate::plot::plot_curves(&all_epochs, &dir).map_err(|e| {
+            RunError::Output(format!("results are saved, but the curves failed: {e}"))
+        })?;
+    }
     Ok(dir)
 }
 
 fn job_label(name: &str, seed: u64, seeds: usize) -> String {
-    if seeds > 1 { format!("{name} seed {seed}") } else { name.to_string() }
+    if seeds > 1 {
+        format!("{name} seed {seed}")
+    } else {
+        name.to_string()
+    }
 }
 
 fn output_error(dir: &Path, e: std::io::Error) -> RunError {
@@ -225,7 +261,11 @@ fn output_error(dir: &Path, e: std::io::Error) -> RunError {
 }
 
 /// Rewrite summary.csv and epochs.csv with every finished job, in job order.
-fn write_results(dir: &Path, summaries: &[Option<SummaryRow>], epochs: &[Vec<EpochRow>]) -> Result<(), RunError> {
+fn write_results(
+    dir: &Path,
+    summaries: &[Option<SummaryRow>],
+    epochs: &[Vec<EpochRow>],
+) -> Result<(), RunError> {
     let done: Vec<&SummaryRow> = summaries.iter().flatten().collect();
     let epoch_rows: Vec<&EpochRow> = summaries
         .iter()
@@ -234,10 +274,16 @@ fn write_results(dir: &Path, summaries: &[Option<SummaryRow>], epochs: &[Vec<Epo
         .flat_map(|(_, e)| e)
         .collect();
     let csv_err = |e: csv::Error| RunError::Output(e.to_string());
-    write_atomic(&dir.join("summary.csv"), &csv_bytes(&SUMMARY_COLUMNS, &done).map_err(csv_err)?)
-        .map_err(|e| output_error(dir, e))?;
-    write_atomic(&dir.join("epochs.csv"), &csv_bytes(&EPOCH_COLUMNS, &epoch_rows).map_err(csv_err)?)
-        .map_err(|e| output_error(dir, e))
+    write_atomic(
+        &dir.join("summary.csv"),
+        &csv_bytes(&SUMMARY_COLUMNS, &done).map_err(csv_err)?,
+    )
+    .map_err(|e| output_error(dir, e))?;
+    write_atomic(
+        &dir.join("epochs.csv"),
+        &csv_bytes(&EPOCH_COLUMNS, &epoch_rows).map_err(csv_err)?,
+    )
+    .map_err(|e| output_error(dir, e))
 }
 
 fn epoch_row(name: &str, seed: u64, r: &EpochRecord) -> EpochRow {
@@ -269,10 +315,19 @@ fn summary_row(
     SummaryRow {
         activation: name.to_string(),
         seed,
-        status: if ok { RunStatus::Ok } else { RunStatus::Diverged },
+        status: if ok {
+            RunStatus::Ok
+        } else {
+            RunStatus::Diverged
+        },
         epochs: cfg.epochs,
         batch_size: cfg.batch_size,
-        hidden: cfg.hidden.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-"),
+        hidden: cfg
+            .hidden
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join("-"),
         learning_rate: cfg.adam.lr as f64,
         train_samples: n_train,
         val_samples: n_val,
@@ -280,7 +335,9 @@ fn summary_row(
         parameters: o.parameters,
         threads,
         train_seconds: ok.then_some(o.train_seconds),
-        seconds_per_epoch: ok.then(|| o.epochs.iter().map(|e| e.seconds).sum::<f64>() / o.epochs.len().max(1) as f64),
+        seconds_per_epoch: ok.then(|| {
+            o.epochs.iter().map(|e| e.seconds).sum::<f64>() / o.epochs.len().max(1) as f64
+        }),
         eval_seconds: ok.then_some(o.eval_seconds),
         final_train_loss: metric(&|e| Some(e.train.loss)),
         final_train_accuracy: metric(&|e| Some(e.train.accuracy)),

@@ -86,10 +86,20 @@ pub struct Outcome {
     pub eval_seconds: f64,
 }
 
+/// Running figures within an epoch: batches done so far and their mean loss and accuracy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchStats {
+    pub epoch: usize,
+    pub batch: usize,
+    pub batches: usize,
+    pub loss: f64,
+    pub accuracy: f64,
+}
+
 /// Progress reported while training.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress<'a> {
-    Batch { epoch: usize, batch: usize, batches: usize, loss: f64, accuracy: f64 },
+    Batch(BatchStats),
     Epoch(&'a EpochRecord),
 }
 
@@ -134,10 +144,18 @@ pub fn train(
             batch.fill(data.train, idx);
             mlp.forward(&batch, &mut ws, Mode::Train(&mut noise_rng));
             let (logits, dlogits) = ws.logits_and_grad();
-            let (loss, right) =
-                softmax_cross_entropy(logits, &batch.labels, data.classes, Some((dlogits, idx.len() as f32)));
+            let (loss, right) = softmax_cross_entropy(
+                logits,
+                &batch.labels,
+                data.classes,
+                Some((dlogits, idx.len() as f32)),
+            );
             if !loss.is_finite() {
-                outcome.diverged = Some(Divergence { epoch, batch: b + 1, loss: loss / idx.len() as f64 });
+                outcome.diverged = Some(Divergence {
+                    epoch,
+                    batch: b + 1,
+                    loss: loss / idx.len() as f64,
+                });
                 train_seconds += epoch_start.elapsed().as_secs_f64();
                 break 'epochs;
             }
@@ -147,16 +165,18 @@ pub fn train(
             correct += right;
             seen += idx.len();
             if (b + 1) % 100 == 0 || b + 1 == batches {
-                on_progress(Progress::Batch {
+                on_progress(Progress::Batch(BatchStats {
                     epoch,
                     batch: b + 1,
                     batches,
                     loss: loss_sum / seen as f64,
                     accuracy: correct as f64 / seen as f64,
-                });
+                }));
             }
         }
-        let val = data.val.map(|v| evaluate(&mlp, v, &mut eval_ws, &mut batch));
+        let val = data
+            .val
+            .map(|v| evaluate(&mlp, v, &mut eval_ws, &mut batch));
         let seconds = epoch_start.elapsed().as_secs_f64();
         train_seconds += seconds;
         let test_start = Instant::now();
@@ -165,7 +185,10 @@ pub fn train(
         let record = EpochRecord {
             epoch,
             seconds,
-            train: Metrics { loss: loss_sum / seen as f64, accuracy: correct as f64 / seen as f64 },
+            train: Metrics {
+                loss: loss_sum / seen as f64,
+                accuracy: correct as f64 / seen as f64,
+            },
             val,
             test,
         };
@@ -190,5 +213,8 @@ pub fn evaluate(mlp: &Mlp, samples: Samples<'_>, ws: &mut Workspace, batch: &mut
         start += rows;
     }
     let n = samples.len().max(1) as f64;
-    Metrics { loss: loss / n, accuracy: correct as f64 / n }
+    Metrics {
+        loss: loss / n,
+        accuracy: correct as f64 / n,
+    }
 }

@@ -60,42 +60,84 @@ pub struct Batch {
     pub row: Vec<u32>,
     pub value: Vec<f32>,
     pub labels: Vec<u8>,
+    // Scratch for filling, kept to avoid allocating per batch.
+    count: Vec<u32>,
+    scratch: Vec<(u32, u8)>,
+    row_end: Vec<usize>,
 }
+
+/// `SCALE[p] = p / 255`, the same values as dividing, without a division per pixel.
+static SCALE: [f32; 256] = {
+    let mut t = [0.0f32; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i as f32 / 255.0;
+        i += 1;
+    }
+    t
+};
 
 impl Batch {
     /// Fill with `samples[indices]`, pixels scaled to [0, 1] (x / 255, as the reference does).
     pub fn fill(&mut self, samples: Samples<'_>, indices: &[usize]) {
-        let f = samples.features;
-        self.start(indices.len(), f);
-        for k in 0..f {
-            for (r, &i) in indices.iter().enumerate() {
-                let px = samples.images[i * f + k];
-                if px != 0 {
-                    self.row.push(r as u32);
-                    self.value.push(px as f32 / 255.0);
-                }
-            }
-            self.col_start.push(self.row.len() as u32);
-        }
-        self.labels.extend(indices.iter().map(|&i| samples.labels[i]));
+        self.fill_with(samples, indices.len(), |r| indices[r]);
     }
 
     /// Fill with consecutive samples `start..start + rows` (evaluation needs no shuffling).
     pub fn fill_range(&mut self, samples: Samples<'_>, start: usize, rows: usize) {
+        self.fill_with(samples, rows, |r| start + r);
+    }
+
+    /// Transpose `rows` images to sparse columns in two passes over each image's bytes: collect
+    /// its non-zero pixels and count them per column, then place them. Rows go in ascending
+    /// order within every column.
+    fn fill_with(&mut self, samples: Samples<'_>, rows: usize, index: impl Fn(usize) -> usize) {
         let f = samples.features;
         self.start(rows, f);
-        for k in 0..f {
-            for r in 0..rows {
-                let px = samples.images[(start + r) * f + k];
-                if px != 0 {
-                    self.row.push(r as u32);
-                    self.value.push(px as f32 / 255.0);
+        self.count.clear();
+        self.count.resize(f, 0);
+        self.scratch.clear();
+        self.row_end.clear();
+        for r in 0..rows {
+            let i = index(r);
+            let image = &samples.images[i * f..(i + 1) * f];
+            // Most pixels are zero: test eight at a time.
+            for (c, chunk) in image.chunks(8).enumerate() {
+                if chunk.iter().all(|&p| p == 0) {
+                    continue;
+                }
+                for (j, &px) in chunk.iter().enumerate() {
+                    if px != 0 {
+                        let k = c * 8 + j;
+                        self.scratch.push((k as u32, px));
+                        self.count[k] += 1;
+                    }
                 }
             }
-            self.col_start.push(self.row.len() as u32);
+            self.row_end.push(self.scratch.len());
+            self.labels.push(samples.labels[i]);
         }
-        self.labels
-            .extend_from_slice(&samples.labels[start..start + rows]);
+        let mut total = 0u32;
+        for &c in &self.count {
+            total += c;
+            self.col_start.push(total);
+        }
+        // `count` becomes each column's next free slot.
+        for (k, c) in self.count.iter_mut().enumerate() {
+            *c = self.col_start[k];
+        }
+        self.row.resize(total as usize, 0);
+        self.value.resize(total as usize, 0.0);
+        let mut begin = 0;
+        for (r, &end) in self.row_end.iter().enumerate() {
+            for &(k, px) in &self.scratch[begin..end] {
+                let slot = &mut self.count[k as usize];
+                self.row[*slot as usize] = r as u32;
+                self.value[*slot as usize] = SCALE[px as usize];
+                *slot += 1;
+            }
+            begin = end;
+        }
     }
 
     /// Build from dense row-major f32 inputs (tests and library users with their own data).

@@ -32,7 +32,10 @@ pub fn decode(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
         return Ok(raw);
     }
     if !raw.starts_with(&GZIP_MAGIC) {
-        return Err(DataError::invalid(path, "has a .gz name but is not gzip data"));
+        return Err(DataError::invalid(
+            path,
+            "has a .gz name but is not gzip data",
+        ));
     }
     // MNIST images inflate ~5x; reserving avoids repeated reallocation of ~47 MB.
     let mut out = Vec::with_capacity(raw.len() * 5);
@@ -121,10 +124,7 @@ pub fn check_labels(path: &Path, idx: &Idx, classes: u8) -> Result<usize, DataEr
     if idx.dims.len() != 1 {
         return Err(DataError::invalid(
             path,
-            format!(
-                "has {} dimensions, a label file has 1",
-                idx.dims.len()
-            ),
+            format!("has {} dimensions, a label file has 1", idx.dims.len()),
         ));
     }
     if let Some(i) = idx.data.iter().position(|&l| l >= classes) {
@@ -174,20 +174,31 @@ mod tests {
             (vec![0, 0, 0x0d, 1, 0, 0, 0, 0], "element type 0x0d"),
             (vec![0, 0, 8, 0], "zero dimensions"),
             (vec![0, 0, 8, 2, 0, 0, 0, 1], "truncated inside its header"),
-            (encode(&[4], &[1, 2, 3]), "truncated: the header promises 4 bytes"),
+            (
+                encode(&[4], &[1, 2, 3]),
+                "truncated: the header promises 4 bytes",
+            ),
             (encode(&[2], &[1, 2, 3]), "1 bytes of trailing data"),
         ];
         for (bytes, want) in cases {
             let err = parse(p(), bytes).unwrap_err().to_string();
             assert!(err.contains(want), "{err:?} should contain {want:?}");
-            assert!(err.starts_with("x-idx3-ubyte"), "{err:?} should name the file");
+            assert!(
+                err.starts_with("x-idx3-ubyte"),
+                "{err:?} should name the file"
+            );
         }
     }
 
     #[test]
     fn checks_image_shape_and_labels() {
         let imgs = parse(p(), encode(&[1, 27, 28], &[0; 27 * 28])).unwrap();
-        assert!(check_images(p(), &imgs, 28, 28).unwrap_err().to_string().contains("27x28"));
+        assert!(
+            check_images(p(), &imgs, 28, 28)
+                .unwrap_err()
+                .to_string()
+                .contains("27x28")
+        );
         let flat = parse(p(), encode(&[4], &[0; 4])).unwrap();
         assert!(check_images(p(), &flat, 28, 28).is_err());
         let labels = parse(p(), encode(&[3], &[0, 9, 10])).unwrap();
@@ -211,9 +222,19 @@ mod tests {
         }
         let fake = dir.path().join("b.gz");
         std::fs::write(&fake, &payload).unwrap();
-        assert!(read_bytes(&fake).unwrap_err().to_string().contains("not gzip"));
+        assert!(
+            read_bytes(&fake)
+                .unwrap_err()
+                .to_string()
+                .contains("not gzip")
+        );
         let broken = dir.path().join("c.gz");
         std::fs::write(&broken, &gz[..gz.len() / 2]).unwrap();
-        assert!(read_bytes(&broken).unwrap_err().to_string().contains("not valid gzip"));
+        assert!(
+            read_bytes(&broken)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid gzip")
+        );
     }
 }

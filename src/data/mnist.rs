@@ -75,7 +75,8 @@ pub fn load(dir: &Path, verify: bool, progress: bool) -> Result<Mnist, DataError
     let mut sha256 = Vec::new();
     let mut read = |i: usize| -> Result<(PathBuf, idx::Idx), DataError> {
         let (name, expected) = FILES[i];
-        let path = locate(dir, name).ok_or_else(|| DataError::invalid(&dir.join(name), "is missing"))?;
+        let path =
+            locate(dir, name).ok_or_else(|| DataError::invalid(&dir.join(name), "is missing"))?;
         let bytes = idx::read_bytes(&path)?;
         let digest = if verify {
             let actual = sha256_hex(&bytes);

@@ -4,6 +4,7 @@ pub mod batches;
 pub mod fetch;
 pub mod idx;
 pub mod mnist;
+pub mod synthetic;
 
 pub use batches::{Batch, Split};
 pub use mnist::{Mnist, load, resolve_data_dir};

@@ -355,10 +355,15 @@ param_builtin!(
 pub enum Hidden {
     Fixed(Arc<dyn Activation>),
     /// prelu(x) = x for x > 0, a_j x otherwise, slopes a_j initialised to `init` (0.25).
-    Prelu { init: f32 },
+    Prelu {
+        init: f32,
+    },
     /// rrelu(x) = x for x > 0, a x otherwise, a ~ U(lower, upper) per element while training,
     /// a = (lower + upper) / 2 at evaluation (1/8 and 1/3 by default, as PyTorch).
-    Rrelu { lower: f32, upper: f32 },
+    Rrelu {
+        lower: f32,
+        upper: f32,
+    },
 }
 
 impl Hidden {
@@ -367,7 +372,9 @@ impl Hidden {
             Hidden::Fixed(a) => a.name(),
             Hidden::Prelu { init } if *init == 0.25 => "prelu".into(),
             Hidden::Prelu { init } => format!("prelu:{init}"),
-            Hidden::Rrelu { lower, upper } if *lower == 0.125 && *upper == 1.0 / 3.0 => "rrelu".into(),
+            Hidden::Rrelu { lower, upper } if *lower == 0.125 && *upper == 1.0 / 3.0 => {
+                "rrelu".into()
+            }
             Hidden::Rrelu { lower, upper } => format!("rrelu:{lower}-{upper}"),
         }
     }

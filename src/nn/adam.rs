@@ -11,7 +11,12 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }
+        AdamConfig {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-7,
+        }
     }
 }
 
@@ -26,19 +31,34 @@ pub struct Adam {
 
 impl Adam {
     pub fn new(config: AdamConfig, parameters: usize) -> Self {
-        Adam { config, step: 0, m: vec![0.0; parameters], v: vec![0.0; parameters] }
+        Adam {
+            config,
+            step: 0,
+            m: vec![0.0; parameters],
+            v: vec![0.0; parameters],
+        }
     }
 
     /// One update of `params` from `grads`.
     pub fn update(&mut self, params: &mut [f32], grads: &[f32]) {
-        let AdamConfig { lr, beta1, beta2, epsilon } = self.config;
+        let AdamConfig {
+            lr,
+            beta1,
+            beta2,
+            epsilon,
+        } = self.config;
         self.step += 1;
         // Bias correction folded into the step size, epsilon outside it (Keras's form).
         let t = self.step as f64;
         let lr_t = (lr as f64 * (1.0 - (beta2 as f64).powf(t)).sqrt()
             / (1.0 - (beta1 as f64).powf(t))) as f32;
         let (one_b1, one_b2) = (1.0 - beta1, 1.0 - beta2);
-        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, &g), m), v) in params
+            .iter_mut()
+            .zip(grads)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             *m += (g - *m) * one_b1; // first moment: running mean of g
             *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
             *p -= lr_t * *m / (v.sqrt() + epsilon);

@@ -44,8 +44,7 @@ mod tests {
     fn known_values_and_stability() {
         // Uniform logits: loss ln(3); gradient (1/3 - onehot) / 2 for a batch of 2.
         let mut g = vec![0.0; 6];
-        let (loss, correct) =
-            softmax_cross_entropy(&[0.0; 6], &[1, 2], 3, Some((&mut g, 2.0)));
+        let (loss, correct) = softmax_cross_entropy(&[0.0; 6], &[1, 2], 3, Some((&mut g, 2.0)));
         assert!((loss - 2.0 * 3f64.ln()).abs() < 1e-6);
         assert_eq!(correct, 1 - 1); // ties go to the first class, labels are 1 and 2
         let third = 1.0 / 6.0;

@@ -51,12 +51,21 @@ pub enum Mode<'a> {
 impl Mlp {
     /// `sizes` = [inputs, hidden..., classes]. Biases start at zero.
     pub fn new(sizes: &[usize], hidden: Hidden, init: Init, seed: u64) -> Self {
-        assert!(sizes.len() >= 2 && sizes.iter().all(|&s| s > 0), "bad sizes {sizes:?}");
+        assert!(
+            sizes.len() >= 2 && sizes.iter().all(|&s| s > 0),
+            "bad sizes {sizes:?}"
+        );
         let mut layers = Vec::new();
         let mut offset = 0;
         for pair in sizes.windows(2) {
             let (inputs, outputs) = (pair[0], pair[1]);
-            layers.push(Layer { inputs, outputs, w: offset, b: offset + inputs * outputs, slopes: None });
+            layers.push(Layer {
+                inputs,
+                outputs,
+                w: offset,
+                b: offset + inputs * outputs,
+                slopes: None,
+            });
             offset += inputs * outputs + outputs;
         }
         let hidden_layers = layers.len() - 1;
@@ -81,7 +90,12 @@ impl Mlp {
                 params[s..s + layer.outputs].fill(*init);
             }
         }
-        Mlp { sizes: sizes.to_vec(), layers, params, hidden }
+        Mlp {
+            sizes: sizes.to_vec(),
+            layers,
+            params,
+            hidden,
+        }
     }
 
     pub fn sizes(&self) -> &[usize] {
@@ -99,8 +113,11 @@ impl Mlp {
     /// Layer `l`'s weights as an `inputs x outputs` matrix (a view, no copy).
     pub fn weights(&self, l: usize) -> ArrayView2<'_, f32> {
         let layer = self.layers[l];
-        ArrayView2::from_shape((layer.inputs, layer.outputs), &self.params[layer.w..layer.b])
-            .expect("layer shape matches its slice")
+        ArrayView2::from_shape(
+            (layer.inputs, layer.outputs),
+            &self.params[layer.w..layer.b],
+        )
+        .expect("layer shape matches its slice")
     }
     /// Layer `l`'s biases.
     pub fn biases(&self, l: usize) -> &[f32] {
@@ -116,7 +133,10 @@ impl Mlp {
     /// Forward pass; the logits end up in `ws.logits()`.
     pub fn forward(&self, x: &Batch, ws: &mut Workspace, mut mode: Mode<'_>) {
         let rows = x.rows;
-        assert!(rows <= ws.capacity && x.features == self.sizes[0], "batch does not fit workspace");
+        assert!(
+            rows <= ws.capacity && x.features == self.sizes[0],
+            "batch does not fit workspace"
+        );
         ws.rows = rows;
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
@@ -126,7 +146,11 @@ impl Mlp {
             if l == 0 {
                 kernels::sparse_forward(x, w, b, z);
             } else {
-                let a = Strided { data: &ws.y[l - 1], row: layer.inputs, col: 1 };
+                let a = Strided {
+                    data: &ws.y[l - 1],
+                    row: layer.inputs,
+                    col: 1,
+                };
                 kernels::gemm(rows, layer.inputs, n, a, w, Some(b), z);
             }
             if l == last {
@@ -178,7 +202,11 @@ impl Mlp {
             }
             // dW = y_{l-1}^T g, read through strides.
             let k = layer.inputs;
-            let y_prev = Strided { data: &ws.y[l - 1], row: 1, col: k };
+            let y_prev = Strided {
+                data: &ws.y[l - 1],
+                row: 1,
+                col: k,
+            };
             kernels::gemm(k, rows, n, y_prev, g, None, dw);
             // dy_{l-1} = g W^T, with W^T made contiguous once per step (k x n is small).
             let wt = &mut ws.wt[l][..k * n];
@@ -191,7 +219,19 @@ impl Mlp {
             let (g_lo, g_hi) = ws.g.split_at_mut(l);
             let g = &g_hi[0][..rows * n];
             let dy = &mut g_lo[l - 1][..rows * k];
-            kernels::gemm(rows, n, k, Strided { data: g, row: n, col: 1 }, wt, None, dy);
+            kernels::gemm(
+                rows,
+                n,
+                k,
+                Strided {
+                    data: g,
+                    row: n,
+                    col: 1,
+                },
+                wt,
+                None,
+                dy,
+            );
             // Through the activation: dz = dy * f'(z).
             let z = &ws.z[l - 1][..rows * k];
             let y = &ws.y[l - 1][..rows * k];
@@ -202,7 +242,9 @@ impl Mlp {
                     let (slopes, dslopes) = (&self.params[s..s + k], &mut grads[s..s + k]);
                     dslopes.fill(0.0);
                     for (gr, zr) in dy.chunks_exact_mut(k).zip(z.chunks_exact(k)) {
-                        for (((g, &z), &a), ds) in gr.iter_mut().zip(zr).zip(slopes).zip(dslopes.iter_mut()) {
+                        for (((g, &z), &a), ds) in
+                            gr.iter_mut().zip(zr).zip(slopes).zip(dslopes.iter_mut())
+                        {
                             if z <= 0.0 {
                                 *ds += *g * z;
                                 *g *= a;
@@ -238,7 +280,8 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(mlp: &Mlp, capacity: usize) -> Self {
-        let per_layer = |f: &dyn Fn(&Layer) -> usize| mlp.layers.iter().map(|l| vec![0.0; f(l)]).collect();
+        let per_layer =
+            |f: &dyn Fn(&Layer) -> usize| mlp.layers.iter().map(|l| vec![0.0; f(l)]).collect();
         let is_rrelu = matches!(mlp.hidden, Hidden::Rrelu { .. });
         Workspace {
             capacity,

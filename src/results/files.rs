@@ -25,7 +25,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Serialize rows as CSV with one header line. The header is written from `columns`, so that a
 /// file with no rows yet still has it.
 pub fn csv_bytes<T: Serialize>(columns: &[&str], rows: &[T]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
     w.write_record(columns)?;
     for row in rows {
         w.serialize(row)?;
@@ -38,7 +40,8 @@ pub fn csv_bytes<T: Serialize>(columns: &[&str], rows: &[T]) -> Result<Vec<u8>, 
 pub fn create_run_dir(out: Option<&Path>, stamp: &str) -> Result<PathBuf, String> {
     if let Some(dir) = out {
         if dir.exists() {
-            let mut entries = std::fs::read_dir(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+            let mut entries =
+                std::fs::read_dir(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
             if entries.next().is_some() {
                 return Err(format!(
                     "--out {}: folder exists and is not empty; results are never overwritten, choose another folder",
@@ -46,11 +49,13 @@ pub fn create_run_dir(out: Option<&Path>, stamp: &str) -> Result<PathBuf, String
                 ));
             }
         }
-        std::fs::create_dir_all(dir).map_err(|e| format!("--out {}: cannot create folder: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("--out {}: cannot create folder: {e}", dir.display()))?;
         return Ok(dir.to_path_buf());
     }
     let root = Path::new("results");
-    std::fs::create_dir_all(root).map_err(|e| format!("{}: cannot create folder: {e}", root.display()))?;
+    std::fs::create_dir_all(root)
+        .map_err(|e| format!("{}: cannot create folder: {e}", root.display()))?;
     for _ in 0..100 {
         let id: u32 = rand::random();
         let dir = root.join(format!("{stamp}-{:06x}", id & 0xff_ffff));
@@ -84,7 +89,11 @@ mod tests {
         std::fs::create_dir(&empty).unwrap();
         assert_eq!(create_run_dir(Some(&empty), "x").unwrap(), empty);
         std::fs::write(empty.join("f"), "x").unwrap();
-        assert!(create_run_dir(Some(&empty), "x").unwrap_err().contains("not empty"));
+        assert!(
+            create_run_dir(Some(&empty), "x")
+                .unwrap_err()
+                .contains("not empty")
+        );
         let fresh = dir.path().join("a/b");
         assert_eq!(create_run_dir(Some(&fresh), "x").unwrap(), fresh);
     }

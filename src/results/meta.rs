@@ -35,11 +35,13 @@ pub fn cpu_model() -> Option<String> {
 
 /// The OS name and version, e.g. "linux (Debian GNU/Linux 12 (bookworm))".
 pub fn os_description() -> String {
-    let pretty = std::fs::read_to_string("/etc/os-release").ok().and_then(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-            .map(|v| v.trim_matches('"').to_string())
-    });
+    let pretty = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        });
     match pretty {
         Some(p) => format!("{} ({p})", std::env::consts::OS),
         None => std::env::consts::OS.to_string(),
@@ -63,14 +65,30 @@ pub struct Calibration {
 pub fn calibrate() -> Calibration {
     let _ftz = crate::nn::FlushDenormals::new();
     const N: usize = 256;
-    let a: Vec<f32> = (0..N * N).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
-    let b: Vec<f32> = (0..N * N).map(|i| ((i * 104_729) % 1000) as f32 / 1000.0 - 0.5).collect();
+    let a: Vec<f32> = (0..N * N)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+        .collect();
+    let b: Vec<f32> = (0..N * N)
+        .map(|i| ((i * 104_729) % 1000) as f32 / 1000.0 - 0.5)
+        .collect();
     let mut out = vec![0.0f32; N * N];
     let start = Instant::now();
     let mut best = f64::INFINITY;
     for _ in 0..40 {
         let t = Instant::now();
-        kernels::gemm(N, N, N, Strided { data: &a, row: N, col: 1 }, &b, None, &mut out);
+        kernels::gemm(
+            N,
+            N,
+            N,
+            Strided {
+                data: &a,
+                row: N,
+                col: 1,
+            },
+            &b,
+            None,
+            &mut out,
+        );
         best = best.min(t.elapsed().as_secs_f64());
         std::hint::black_box(&out);
     }
@@ -91,7 +109,10 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_796_006_550); // 2026-11-30 02:42:30 UTC
         assert_eq!(
             utc_stamps(t),
-            ("20261130T024230Z".to_string(), "2026-11-30T02:42:30Z".to_string())
+            (
+                "20261130T024230Z".to_string(),
+                "2026-11-30T02:42:30Z".to_string()
+            )
         );
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29 00:00:00
         assert_eq!(utc_stamps(leap).1, "2000-02-29T00:00:00Z");

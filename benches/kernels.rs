@@ -1,0 +1,162 @@
+//! Kernels at the network's shapes: activations on a 32x128 batch, the matrix products of
+//! 784-128-64-10 at batch 32 (ours, and ndarray's general_mat_mul for reference).
+
+use actbench::data::Batch;
+use actbench::data::synthetic::synthetic;
+use actbench::nn::catalog;
+use actbench::nn::kernels::{self, Strided};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ndarray::{Array2, linalg::general_mat_mul};
+use std::hint::black_box;
+
+fn values(len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i * 7919) % 2000) as f32 / 500.0 - 2.0)
+        .collect()
+}
+
+fn activations(c: &mut Criterion) {
+    let z = values(32 * 128);
+    let mut g = c.benchmark_group("activation_32x128");
+    g.throughput(Throughput::Elements(z.len() as u64));
+    for name in [
+        "relu",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "elu",
+        "gelu",
+        "custom",
+        "swish",
+        "mish",
+    ] {
+        let act = catalog::parse(name).unwrap().hidden.function();
+        let mut y = vec![0.0; z.len()];
+        g.bench_function(format!("{name}/forward"), |b| {
+            b.iter(|| act.forward(black_box(&z), &mut y))
+        });
+        act.forward(&z, &mut y);
+        let mut grad = values(z.len());
+        g.bench_function(format!("{name}/backward"), |b| {
+            b.iter(|| act.backward(black_box(&z), black_box(&y), &mut grad))
+        });
+    }
+    g.finish();
+}
+
+fn products(c: &mut Criterion) {
+    let split = synthetic(32, 1);
+    let mut batch = Batch::default();
+    batch.fill_range(split.all(), 0, 32);
+    let (w1, b1) = (values(784 * 128), values(128));
+    let (w2, b2) = (values(128 * 64), values(64));
+    let (w3, b3) = (values(64 * 10), values(10));
+    let mut z1 = vec![0.0; 32 * 128];
+    let mut g = c.benchmark_group("products_batch32");
+    g.bench_function("fill_batch_u8_to_sparse_f32", |b| {
+        b.iter(|| batch.fill_range(black_box(split.all()), 0, 32))
+    });
+    g.bench_function("layer1_forward_sparse_32x784x128", |b| {
+        b.iter(|| kernels::sparse_forward(black_box(&batch), &w1, &b1, &mut z1))
+    });
+    let mut dw1 = vec![0.0; 784 * 128];
+    g.bench_function("layer1_weight_grad_sparse_784x32x128", |b| {
+        b.iter(|| kernels::sparse_weight_grad(black_box(&batch), &z1, &mut dw1))
+    });
+    let a1 = values(32 * 128);
+    let mut z2 = vec![0.0; 32 * 64];
+    g.bench_function("layer2_forward_32x128x64", |b| {
+        b.iter(|| {
+            kernels::gemm(
+                32,
+                128,
+                64,
+                Strided {
+                    data: &a1,
+                    row: 128,
+                    col: 1,
+                },
+                &w2,
+                Some(&b2),
+                &mut z2,
+            )
+        })
+    });
+    let mut dw2 = vec![0.0; 128 * 64];
+    g.bench_function("layer2_weight_grad_128x32x64", |b| {
+        b.iter(|| {
+            kernels::gemm(
+                128,
+                32,
+                64,
+                Strided {
+                    data: &a1,
+                    row: 1,
+                    col: 128,
+                },
+                &z2,
+                None,
+                &mut dw2,
+            )
+        })
+    });
+    let mut da1 = vec![0.0; 32 * 128];
+    g.bench_function("layer2_input_grad_32x64x128", |b| {
+        b.iter(|| {
+            kernels::gemm(
+                32,
+                64,
+                128,
+                Strided {
+                    data: &z2,
+                    row: 64,
+                    col: 1,
+                },
+                &w2,
+                None,
+                &mut da1,
+            )
+        })
+    });
+    let mut z3 = vec![0.0; 32 * 10];
+    g.bench_function("layer3_forward_32x64x10", |b| {
+        b.iter(|| {
+            kernels::gemm(
+                32,
+                64,
+                10,
+                Strided {
+                    data: &z2,
+                    row: 64,
+                    col: 1,
+                },
+                &w3,
+                Some(&b3),
+                &mut z3,
+            )
+        })
+    });
+    // The same first-layer product, dense, through ndarray (matrixmultiply): what we would use
+    // without the sparse kernel.
+    let mut x = Array2::<f32>::zeros((32, 784));
+    for k in 0..784 {
+        let (rows, vals) = batch.column(k);
+        for (&r, &v) in rows.iter().zip(vals) {
+            x[[r as usize, k]] = v;
+        }
+    }
+    let w1a = Array2::from_shape_vec((784, 128), w1.clone()).unwrap();
+    let mut z1a = Array2::<f32>::zeros((32, 128));
+    g.bench_function("layer1_forward_ndarray_dense_32x784x128", |b| {
+        b.iter(|| general_mat_mul(1.0, black_box(&x), &w1a, 0.0, &mut z1a))
+    });
+    let g1 = Array2::from_shape_vec((32, 128), values(32 * 128)).unwrap();
+    let mut dw1a = Array2::<f32>::zeros((784, 128));
+    g.bench_function("layer1_weight_grad_ndarray_dense_784x32x128", |b| {
+        b.iter(|| general_mat_mul(1.0, &black_box(&x).t(), &g1, 0.0, &mut dw1a))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, activations, products);
+criterion_main!(benches);

@@ -1,0 +1,224 @@
+//! Charts for a benchmark run: activation shapes and training curves, as PNG and SVG.
+//!
+//! Text is drawn with an embedded font (a DejaVu Sans subset, see `assets/fonts/`) registered
+//! with plotters' `ab_glyph` text renderer, so PNGs need no system fonts. The SVG backend
+//! writes text as `<text font-family="sans-serif">` elements: the viewer supplies the font.
+
+mod activations;
+mod curves;
+mod data;
+mod raster;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::backend::{BitMapBackend, RGBPixel, SVGBackend};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+pub use activations::{ActivationCurve, plot_activations};
+pub use curves::{plot_curves, plot_run};
+pub use data::{EpochRow, read_epochs};
+
+/// Every failure is one line that names the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    BadData { path: PathBuf, message: String },
+    #[error("{}: unsupported output format (use a .png or .svg file name)", path.display())]
+    UnsupportedFormat { path: PathBuf },
+    #[error("{}: drawing failed: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    #[error("embedded font assets/fonts/DejaVuSans.ttf could not be loaded")]
+    Font,
+}
+
+/// The output format, picked from the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Png,
+    Svg,
+}
+
+impl Format {
+    fn of(path: &Path) -> Result<Self, PlotError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("png") => Ok(Self::Png),
+            Some("svg") => Ok(Self::Svg),
+            _ => Err(PlotError::UnsupportedFormat {
+                path: path.to_owned(),
+            }),
+        }
+    }
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A chart that can be drawn on any plotters backend, so one drawing routine serves PNG and SVG.
+trait Figure {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font once per process under the generic family names plotters
+/// asks for; with the `ab_glyph` feature an unregistered family makes every text draw fail.
+fn ensure_font() -> Result<(), PlotError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        ["sans-serif", "serif", "monospace"]
+            .iter()
+            .all(|family| plotters::style::register_font(family, FontStyle::Normal, FONT).is_ok())
+    });
+    if ok { Ok(()) } else { Err(PlotError::Font) }
+}
+
+/// Draws `figure` in memory and then writes it to `out` atomically (format from the extension).
+fn render(figure: &impl Figure, out: &Path) -> Result<(), PlotError> {
+    let format = Format::of(out)?;
+    ensure_font()?;
+    let draw_err = |e: Box<dyn std::error::Error>| PlotError::Draw {
+        path: out.to_owned(),
+        message: e.to_string(),
+    };
+    let (w, h) = figure.size();
+    let bytes = match format {
+        Format::Png => {
+            let mut pixels = vec![0u8; w as usize * h as usize * 3];
+            {
+                let backend =
+                    BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut pixels, (w, h))
+                        .map_err(|e| draw_err(Box::new(e)))?;
+                let root = raster::Raster::new(backend).into_drawing_area();
+                figure.draw(&root).map_err(draw_err)?;
+                root.present().map_err(|e| draw_err(Box::new(e)))?;
+            }
+            encode_png(&pixels, (w, h)).map_err(|e| draw_err(Box::new(e)))?
+        }
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                figure.draw(&root).map_err(draw_err)?;
+                root.present().map_err(|e| draw_err(Box::new(e)))?;
+            }
+            svg.into_bytes()
+        }
+    };
+    write_atomically(out, &bytes)
+}
+
+fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(bytes)
+}
+
+/// Temp file in the destination folder, then rename: readers never see a half-written chart
+/// and a failed run leaves the previous one in place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    crate::results::files::write_atomic(path, bytes).map_err(|source| PlotError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// A distinct colour per series: Tableau 10, then ten darker/brighter extras, then golden-angle
+/// hues so that even long activation lists never repeat a colour.
+fn series_colour(i: usize) -> RGBColor {
+    const PALETTE: [(u8, u8, u8); 20] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+        (0, 0, 128),
+        (128, 0, 0),
+        (0, 100, 0),
+        (255, 0, 255),
+        (0, 128, 128),
+        (128, 128, 0),
+        (70, 240, 240),
+        (0, 0, 0),
+        (255, 215, 0),
+        (160, 82, 45),
+    ];
+    match PALETTE.get(i) {
+        Some(&(r, g, b)) => RGBColor(r, g, b),
+        None => {
+            let hue = (i as f64 * 0.618_033_988_75).fract();
+            let (r, g, b) = HSLColor(hue, 0.65, 0.45).rgb();
+            RGBColor(r, g, b)
+        }
+    }
+}
+
+/// Min and max of the finite values, widened so lines do not sit on the frame.
+fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (lo, hi) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let span = hi - lo;
+    if !span.is_finite() {
+        return (lo, hi);
+    }
+    if span <= f64::EPSILON * lo.abs().max(1.0) {
+        let half = lo.abs().max(1.0) * 0.5;
+        return (lo - half, hi + half);
+    }
+    (lo - span * pad, hi + span * pad)
+}
+
+/// Splits a polyline into runs of finite points, so NaN/inf (e.g. a diverged loss) leave a gap
+/// instead of an error or a wild spike.
+fn finite_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = Vec::new();
+    let mut run = Vec::new();
+    for &(x, y) in points {
+        if x.is_finite() && y.is_finite() {
+            run.push((x, y));
+        } else if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
