@@ -47,14 +47,15 @@ fn activations(c: &mut Criterion) {
 fn products(c: &mut Criterion) {
     let split = synthetic(32, 1);
     let mut batch = Batch::default();
-    batch.fill_range(split.all(), 0, 32);
+    let idx: Vec<usize> = (0..32).collect();
+    batch.fill(split.all(), &idx);
     let (w1, b1) = (values(784 * 128), values(128));
     let (w2, b2) = (values(128 * 64), values(64));
     let (w3, b3) = (values(64 * 10), values(10));
     let mut z1 = vec![0.0; 32 * 128];
     let mut g = c.benchmark_group("products_batch32");
     g.bench_function("fill_batch_u8_to_sparse_f32", |b| {
-        b.iter(|| batch.fill_range(black_box(split.all()), 0, 32))
+        b.iter(|| batch.fill(black_box(split.all()), &idx))
     });
     g.bench_function("layer1_forward_sparse_32x784x128", |b| {
         b.iter(|| kernels::sparse_forward(black_box(&batch), &w1, &b1, &mut z1))
@@ -158,5 +159,16 @@ fn products(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, activations, products);
+fn optimizer(c: &mut Criterion) {
+    let _ftz = actbench::nn::FlushDenormals::new();
+    let n = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10;
+    let mut params = values(n);
+    let grads: Vec<f32> = values(n).iter().map(|g| g * 1e-3).collect();
+    let mut adam = actbench::nn::Adam::new(actbench::nn::AdamConfig::default(), n);
+    c.bench_function("adam_update_109386", |b| {
+        b.iter(|| adam.update(&mut params, black_box(&grads)))
+    });
+}
+
+criterion_group!(benches, activations, products, optimizer);
 criterion_main!(benches);

@@ -6,7 +6,7 @@ use crate::compare::{RunStatus, SummaryRow, render_run_summary};
 use crate::data::{self, DataError, Mnist, mnist};
 use crate::nn::AdamConfig;
 use crate::progress::Display;
-use crate::results::files::{create_run_dir, csv_bytes, write_atomic};
+use crate::results::files::{check_out_dir, create_run_dir, csv_bytes, write_atomic};
 use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, meta};
 use crate::train::{self, BatchStats, Data, EpochRecord, Outcome, Progress, TrainConfig};
 use std::io::IsTerminal;
@@ -59,6 +59,10 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let (stamp, started_at) = meta::utc_stamps(started);
+    // A bad --out is a usage error: refuse it before loading (or downloading) any data.
+    if let Some(out) = &args.out {
+        check_out_dir(out).map_err(RunError::Config)?;
+    }
     let data_dir = mnist::resolve_data_dir(args.data_dir.as_deref());
     let interactive = !args.quiet && std::io::stderr().is_terminal();
     let mnist = data::load(&data_dir, !args.skip_verify, interactive)?;
@@ -260,7 +264,8 @@ fn output_error(dir: &Path, e: std::io::Error) -> RunError {
     RunError::Output(format!("{}: cannot write results: {e}", dir.display()))
 }
 
-/// Rewrite summary.csv and epochs.csv with every finished job, in job order.
+/// Rewrite epochs.csv and summary.csv with every finished job, in job order. epochs.csv goes
+/// first: if the process dies in between, every job in summary.csv still has its epochs.
 fn write_results(
     dir: &Path,
     summaries: &[Option<SummaryRow>],
@@ -275,13 +280,13 @@ fn write_results(
         .collect();
     let csv_err = |e: csv::Error| RunError::Output(e.to_string());
     write_atomic(
-        &dir.join("summary.csv"),
-        &csv_bytes(&SUMMARY_COLUMNS, &done).map_err(csv_err)?,
+        &dir.join("epochs.csv"),
+        &csv_bytes(&EPOCH_COLUMNS, &epoch_rows).map_err(csv_err)?,
     )
     .map_err(|e| output_error(dir, e))?;
     write_atomic(
-        &dir.join("epochs.csv"),
-        &csv_bytes(&EPOCH_COLUMNS, &epoch_rows).map_err(csv_err)?,
+        &dir.join("summary.csv"),
+        &csv_bytes(&SUMMARY_COLUMNS, &done).map_err(csv_err)?,
     )
     .map_err(|e| output_error(dir, e))
 }
@@ -328,7 +333,13 @@ fn summary_row(
             .map(|w| w.to_string())
             .collect::<Vec<_>>()
             .join("-"),
-        learning_rate: cfg.adam.lr as f64,
+        // Through its shortest decimal form, so 0.001f32 is written 0.001, not 0.0010000000474974513.
+        learning_rate: cfg
+            .adam
+            .lr
+            .to_string()
+            .parse()
+            .unwrap_or(cfg.adam.lr as f64),
         train_samples: n_train,
         val_samples: n_val,
         test_samples: n_test,

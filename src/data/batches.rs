@@ -50,20 +50,22 @@ impl Samples<'_> {
     }
 }
 
-/// A mini-batch: inputs as sparse columns (CSC) plus labels. Buffers are reused between batches.
+/// A mini-batch: labels and the non-zero inputs, by row (CSR, for the first layer's forward
+/// product) and by column (CSC, for its weight gradient). Buffers are reused between batches.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
     pub rows: usize,
     pub features: usize,
-    /// Column `k`'s entries are `col_start[k]..col_start[k + 1]` of `row` and `value`.
+    pub labels: Vec<u8>,
+    /// Row `r`'s entries are `row_start[r]..row_start[r + 1]` of `col` and `row_value`.
+    pub row_start: Vec<u32>,
+    pub col: Vec<u32>,
+    pub row_value: Vec<f32>,
+    /// Column `k`'s entries are `col_start[k]..col_start[k + 1]` of `row` and `col_value`,
+    /// rows ascending. Built by [`Batch::transpose`]; empty after `fill_range`.
     pub col_start: Vec<u32>,
     pub row: Vec<u32>,
-    pub value: Vec<f32>,
-    pub labels: Vec<u8>,
-    // Scratch for filling, kept to avoid allocating per batch.
-    count: Vec<u32>,
-    scratch: Vec<(u32, u8)>,
-    row_end: Vec<usize>,
+    pub col_value: Vec<f32>,
 }
 
 /// `SCALE[p] = p / 255`, the same values as dividing, without a division per pixel.
@@ -78,101 +80,121 @@ static SCALE: [f32; 256] = {
 };
 
 impl Batch {
-    /// Fill with `samples[indices]`, pixels scaled to [0, 1] (x / 255, as the reference does).
+    /// Fill with `samples[indices]` for training (both forms), pixels scaled to [0, 1]
+    /// (x / 255, as the reference does).
     pub fn fill(&mut self, samples: Samples<'_>, indices: &[usize]) {
-        self.fill_with(samples, indices.len(), |r| indices[r]);
+        self.fill_rows(samples, indices.len(), |r| indices[r]);
+        self.transpose();
     }
 
-    /// Fill with consecutive samples `start..start + rows` (evaluation needs no shuffling).
+    /// Fill with consecutive samples `start..start + rows` for evaluation (rows only: a
+    /// forward pass needs no column form).
     pub fn fill_range(&mut self, samples: Samples<'_>, start: usize, rows: usize) {
-        self.fill_with(samples, rows, |r| start + r);
+        self.fill_rows(samples, rows, |r| start + r);
+        self.col_start.clear();
     }
 
-    /// Transpose `rows` images to sparse columns in two passes over each image's bytes: collect
-    /// its non-zero pixels and count them per column, then place them. Rows go in ascending
-    /// order within every column.
-    fn fill_with(&mut self, samples: Samples<'_>, rows: usize, index: impl Fn(usize) -> usize) {
+    /// The row form: each image's non-zero pixels, found eight bytes at a time (most are 0).
+    fn fill_rows(&mut self, samples: Samples<'_>, rows: usize, index: impl Fn(usize) -> usize) {
         let f = samples.features;
-        self.start(rows, f);
-        self.count.clear();
-        self.count.resize(f, 0);
-        self.scratch.clear();
-        self.row_end.clear();
+        self.rows = rows;
+        self.features = f;
+        self.labels.clear();
+        self.row_start.clear();
+        self.row_start.push(0);
+        self.col.clear();
+        self.row_value.clear();
         for r in 0..rows {
             let i = index(r);
             let image = &samples.images[i * f..(i + 1) * f];
-            // Most pixels are zero: test eight at a time.
-            for (c, chunk) in image.chunks(8).enumerate() {
-                if chunk.iter().all(|&p| p == 0) {
-                    continue;
-                }
-                for (j, &px) in chunk.iter().enumerate() {
-                    if px != 0 {
-                        let k = c * 8 + j;
-                        self.scratch.push((k as u32, px));
-                        self.count[k] += 1;
-                    }
+            let words = image.chunks_exact(8);
+            let tail = words.remainder();
+            for (w, chunk) in words.enumerate() {
+                let mut word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                while word != 0 {
+                    let byte = word.trailing_zeros() / 8;
+                    let px = (word >> (byte * 8)) as u8;
+                    word &= !(0xffu64 << (byte * 8));
+                    self.col.push((w * 8) as u32 + byte);
+                    self.row_value.push(SCALE[px as usize]);
                 }
             }
-            self.row_end.push(self.scratch.len());
+            for (j, &px) in tail.iter().enumerate() {
+                if px != 0 {
+                    self.col.push((f - tail.len() + j) as u32);
+                    self.row_value.push(SCALE[px as usize]);
+                }
+            }
+            self.row_start.push(self.col.len() as u32);
             self.labels.push(samples.labels[i]);
         }
-        let mut total = 0u32;
-        for &c in &self.count {
-            total += c;
-            self.col_start.push(total);
+    }
+
+    /// Build the column form from the row form (a counting sort keeps rows ascending).
+    pub fn transpose(&mut self) {
+        let nnz = self.col.len();
+        self.col_start.clear();
+        self.col_start.resize(self.features + 1, 0);
+        for &k in &self.col {
+            self.col_start[k as usize + 1] += 1;
         }
-        // `count` becomes each column's next free slot.
-        for (k, c) in self.count.iter_mut().enumerate() {
-            *c = self.col_start[k];
+        for k in 0..self.features {
+            self.col_start[k + 1] += self.col_start[k];
         }
-        self.row.resize(total as usize, 0);
-        self.value.resize(total as usize, 0.0);
-        let mut begin = 0;
-        for (r, &end) in self.row_end.iter().enumerate() {
-            for &(k, px) in &self.scratch[begin..end] {
-                let slot = &mut self.count[k as usize];
-                self.row[*slot as usize] = r as u32;
-                self.value[*slot as usize] = SCALE[px as usize];
-                *slot += 1;
+        self.row.resize(nnz, 0);
+        self.col_value.resize(nnz, 0.0);
+        // Walk rows in order, placing each entry at its column's next free slot; `col_start[k]`
+        // serves as that cursor and is shifted back afterwards.
+        for r in 0..self.rows {
+            let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+            for e in a..b {
+                let k = self.col[e] as usize;
+                let slot = self.col_start[k] as usize;
+                self.row[slot] = r as u32;
+                self.col_value[slot] = self.row_value[e];
+                self.col_start[k] += 1;
             }
-            begin = end;
         }
+        for k in (1..=self.features).rev() {
+            self.col_start[k] = self.col_start[k - 1];
+        }
+        self.col_start[0] = 0;
     }
 
     /// Build from dense row-major f32 inputs (tests and library users with their own data).
     pub fn from_dense(features: usize, x: &[f32], labels: &[u8]) -> Self {
-        let mut b = Batch::default();
-        b.start(labels.len(), features);
-        for k in 0..features {
-            for r in 0..labels.len() {
-                let v = x[r * features + k];
+        let mut b = Batch {
+            rows: labels.len(),
+            features,
+            ..Batch::default()
+        };
+        b.row_start.push(0);
+        for row in x.chunks_exact(features) {
+            for (k, &v) in row.iter().enumerate() {
                 if v != 0.0 {
-                    b.row.push(r as u32);
-                    b.value.push(v);
+                    b.col.push(k as u32);
+                    b.row_value.push(v);
                 }
             }
-            b.col_start.push(b.row.len() as u32);
+            b.row_start.push(b.col.len() as u32);
         }
         b.labels.extend_from_slice(labels);
+        b.transpose();
         b
     }
 
-    fn start(&mut self, rows: usize, features: usize) {
-        self.rows = rows;
-        self.features = features;
-        self.col_start.clear();
-        self.col_start.push(0);
-        self.row.clear();
-        self.value.clear();
-        self.labels.clear();
+    /// Entries of row `r`: `(column, value)` pairs, columns ascending.
+    #[inline]
+    pub fn row_entries(&self, r: usize) -> (&[u32], &[f32]) {
+        let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
+        (&self.col[a..b], &self.row_value[a..b])
     }
 
-    /// Entries of column `k`: `(row, value)` pairs.
+    /// Entries of column `k`: `(row, value)` pairs, rows ascending.
     #[inline]
     pub fn column(&self, k: usize) -> (&[u32], &[f32]) {
         let (a, b) = (self.col_start[k] as usize, self.col_start[k + 1] as usize);
-        (&self.row[a..b], &self.value[a..b])
+        (&self.row[a..b], &self.col_value[a..b])
     }
 }
 
@@ -189,11 +211,40 @@ mod tests {
         assert_eq!(b.column(0), (&[][..], &[][..]));
         assert_eq!(b.column(1), (&[1u32][..], &[1.0f32][..]));
         assert_eq!(b.column(2), (&[0u32, 1][..], &[0.2f32, 3.0 / 255.0][..]));
+        assert_eq!(b.row_entries(0), (&[2u32][..], &[0.2f32][..]));
+        assert_eq!(
+            b.row_entries(1),
+            (&[1u32, 2][..], &[1.0f32, 3.0 / 255.0][..])
+        );
         let mut c = Batch::default();
         c.fill_range(split.all(), 0, 2);
+        assert!(c.col_start.is_empty());
+        c.transpose();
         let d = Batch::from_dense(3, &[0.0, 1.0, 3.0 / 255.0, 0.0, 0.0, 0.2], &[1, 2]);
-        assert_eq!(c.col_start, d.col_start);
-        assert_eq!(c.row, d.row);
-        assert_eq!(c.value, d.value);
+        assert_eq!(
+            (&c.row_start, &c.col, &c.row_value),
+            (&d.row_start, &d.col, &d.row_value)
+        );
+        assert_eq!(
+            (&c.col_start, &c.row, &c.col_value),
+            (&d.col_start, &d.row, &d.col_value)
+        );
+        // Images wider than a word, with a tail that is not a multiple of 8.
+        let wide: Vec<u8> = (0..2 * 21)
+            .map(|i| if i % 4 == 0 { i as u8 } else { 0 })
+            .collect();
+        let split = Split::new(wide.clone(), vec![0, 1]);
+        let mut e = Batch::default();
+        e.fill(split.all(), &[0, 1]);
+        let dense: Vec<f32> = wide.iter().map(|&p| p as f32 / 255.0).collect();
+        let f = Batch::from_dense(21, &dense, &[0, 1]);
+        assert_eq!(
+            (&e.row_start, &e.col, &e.row_value),
+            (&f.row_start, &f.col, &f.row_value)
+        );
+        assert_eq!(
+            (&e.col_start, &e.row, &e.col_value),
+            (&f.col_start, &f.row, &f.col_value)
+        );
     }
 }

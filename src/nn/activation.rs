@@ -61,19 +61,47 @@ pub trait Activation: Send + Sync + Debug {
 }
 
 /// Floats the built-ins are written for: f32 for training, f64 for gradient checks.
+/// `vexp`, `vexp_m1` and `vtanh` are the functions that vectorize in f32 (see [`fastmath`]);
+/// in f64 they are the standard library's.
+///
+/// [`fastmath`]: super::fastmath
 pub trait Real: Float + Debug {
     fn k(v: f64) -> Self;
+    fn vexp(self) -> Self;
+    fn vexp_m1(self) -> Self;
+    fn vtanh(self) -> Self;
 }
 impl Real for f32 {
     #[inline(always)]
     fn k(v: f64) -> Self {
         v as f32
     }
+    #[inline(always)]
+    fn vexp(self) -> Self {
+        super::fastmath::exp(self)
+    }
+    #[inline(always)]
+    fn vexp_m1(self) -> Self {
+        super::fastmath::exp_m1(self)
+    }
+    #[inline(always)]
+    fn vtanh(self) -> Self {
+        super::fastmath::tanh(self)
+    }
 }
 impl Real for f64 {
     #[inline(always)]
     fn k(v: f64) -> Self {
         v
+    }
+    fn vexp(self) -> Self {
+        self.exp()
+    }
+    fn vexp_m1(self) -> Self {
+        self.exp_m1()
+    }
+    fn vtanh(self) -> Self {
+        self.tanh()
     }
 }
 
@@ -110,19 +138,15 @@ impl<B: Builtin> Activation for B {
 /// 1 / (1 + e^-x) without overflow: e^-|x| never exceeds 1.
 #[inline(always)]
 pub fn sigmoid<T: Real>(x: T) -> T {
-    let e = (-x.abs()).exp();
-    let one = T::one();
-    if x >= T::zero() {
-        one / (one + e)
-    } else {
-        e / (one + e)
-    }
+    let e = (-x.abs()).vexp();
+    let r = T::one() / (T::one() + e);
+    if x >= T::zero() { r } else { e * r }
 }
 
 /// ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|).
 #[inline(always)]
 pub fn softplus<T: Real>(x: T) -> T {
-    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+    x.max(T::zero()) + (-x.abs()).vexp().ln_1p()
 }
 
 /// erfc(x) with fractional error below 1.2e-7 everywhere (Numerical Recipes' `erfcc`).
@@ -145,7 +169,7 @@ pub fn erfc<T: Real>(x: T) -> T {
     for &ci in c[..9].iter().rev() {
         poly = T::k(ci) + t * poly;
     }
-    let r = t * (-z * z + poly).exp();
+    let r = t * (-z * z + poly).vexp();
     if x >= T::zero() { r } else { T::k(2.0) - r }
 }
 
@@ -156,7 +180,7 @@ pub fn normal_cdf<T: Real>(x: T) -> T {
 
 /// Standard normal density.
 pub fn normal_pdf<T: Real>(x: T) -> T {
-    T::k(0.398_942_280_401_432_7) * (T::k(-0.5) * x * x).exp()
+    T::k(0.398_942_280_401_432_7) * (T::k(-0.5) * x * x).vexp()
 }
 
 // ---- the built-ins -------------------------------------------------------------------------------
@@ -227,23 +251,25 @@ unit_builtin!(
 );
 unit_builtin!(
     /// tanh(x); tanh' = 1 - y^2.
-    Tanh, "tanh", |x, y| x.tanh(), T::one() - y * y
+    Tanh, "tanh", |x, y| x.vtanh(), T::one() - y * y
 );
 unit_builtin!(
     /// The tanh approximation of GELU: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     Gelu, "gelu", |x, y| {
         let u = T::k(0.797_884_560_802_865_4) * (x + T::k(0.044715) * x * x * x);
-        T::k(0.5) * x * (T::one() + u.tanh())
+        T::k(0.5) * x * (T::one() + u.vtanh())
     }, {
-        // Beyond |x| = 10 tanh has saturated (to 1 in f64 too): the derivative is the step, and
-        // the formula below would compute 0 * inf for huge x.
-        if x.abs() > T::k(10.0) {
-            return if x > T::zero() { T::one() } else { T::zero() };
-        }
+        // Beyond |x| = 10 tanh has saturated (to 1 in f64 too) and the derivative is the step;
+        // clamping first keeps huge x from computing 0 * inf. Selects, not branches, so that the
+        // loop vectorizes.
+        let ten = T::k(10.0);
+        let xc = x.max(-ten).min(ten);
         let c = T::k(0.797_884_560_802_865_4);
-        let t = (c * (x + T::k(0.044715) * x * x * x)).tanh();
-        let du = c * (T::one() + T::k(3.0 * 0.044715) * x * x);
-        T::k(0.5) * (T::one() + t) + T::k(0.5) * x * (T::one() - t * t) * du
+        let t = (c * (xc + T::k(0.044715) * xc * xc * xc)).vtanh();
+        let du = c * (T::one() + T::k(3.0 * 0.044715) * xc * xc);
+        let d = T::k(0.5) * (T::one() + t) + T::k(0.5) * xc * (T::one() - t * t) * du;
+        let step = if x > T::zero() { T::one() } else { T::zero() };
+        if x.abs() > ten { step } else { d }
     }
 );
 unit_builtin!(
@@ -252,16 +278,16 @@ unit_builtin!(
 );
 unit_builtin!(
     /// The reference's own: relu(x) + 0.5 tanh(x); custom' = [x > 0] + 0.5 (1 - tanh^2 x).
-    Custom, "custom", |x, y| x.max(T::zero()) + T::k(0.5) * x.tanh(), {
-        let t = x.tanh();
+    Custom, "custom", |x, y| x.max(T::zero()) + T::k(0.5) * x.vtanh(), {
+        let t = x.vtanh();
         let step = if x > T::zero() { T::one() } else { T::zero() };
         step + T::k(0.5) * (T::one() - t * t)
     }
 );
 unit_builtin!(
     /// mish(x) = x tanh(softplus(x)); mish' = tanh(sp) + x sigmoid(x) (1 - tanh^2(sp)).
-    Mish, "mish", |x, y| x * softplus(x).tanh(), {
-        let t = softplus(x).tanh();
+    Mish, "mish", |x, y| x * softplus(x).vtanh(), {
+        let t = softplus(x).vtanh();
         t + x * sigmoid(x) * (T::one() - t * t)
     }
 );
@@ -270,10 +296,10 @@ unit_builtin!(
     /// lambda = 1.0507..., alpha = 1.6732...
     Selu, "selu", |x, y| {
         let (l, a) = (T::k(1.050_700_987_355_480_5), T::k(1.673_263_242_354_377_2));
-        if x > T::zero() { l * x } else { l * a * x.exp_m1() }
+        if x > T::zero() { l * x } else { l * a * x.vexp_m1() }
     }, {
         let (l, a) = (T::k(1.050_700_987_355_480_5), T::k(1.673_263_242_354_377_2));
-        if x > T::zero() { l } else { l * a * x.exp() }
+        if x > T::zero() { l } else { l * a * x.vexp() }
     }
 );
 unit_builtin!(
@@ -313,8 +339,8 @@ unit_builtin!(
 );
 unit_builtin!(
     /// tanhshrink(x) = x - tanh(x); tanhshrink' = tanh^2(x).
-    Tanhshrink, "tanhshrink", |x, y| x - x.tanh(), {
-        let t = x.tanh();
+    Tanhshrink, "tanhshrink", |x, y| x - x.vtanh(), {
+        let t = x.vtanh();
         t * t
     }
 );
@@ -329,13 +355,13 @@ param_builtin!(
 );
 param_builtin!(
     /// elu(x) = x for x > 0, alpha (e^x - 1) otherwise (alpha 1); elu' = y + alpha for x <= 0.
-    Elu, "elu", 1.0, |a, x, y| if x > T::zero() { x } else { a * x.exp_m1() },
+    Elu, "elu", 1.0, |a, x, y| if x > T::zero() { x } else { a * x.vexp_m1() },
     if x > T::zero() { T::one() } else { y + a }
 );
 param_builtin!(
     /// celu(x) = max(0, x) + min(0, alpha (e^(x/alpha) - 1)) (alpha 1).
-    Celu, "celu", 1.0, |a, x, y| if x > T::zero() { x } else { a * (x / a).exp_m1() },
-    if x > T::zero() { T::one() } else { (x / a).exp() }
+    Celu, "celu", 1.0, |a, x, y| if x > T::zero() { x } else { a * (x / a).vexp_m1() },
+    if x > T::zero() { T::one() } else { (x / a).vexp() }
 );
 param_builtin!(
     /// swish(x) = x sigmoid(beta x) (beta 1; `silu` is the same function);

@@ -156,31 +156,66 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     }
 }
 
+/// Output columns one register block of the sparse kernels accumulates: 64 f32 are 8 AVX2
+/// registers, leaving room for the loads.
+const SC: usize = 64;
+
 /// First layer forward from sparse inputs: `z = bias + x w`, `w` row-major `features x n`.
+/// Row by row, each row's output held in registers while its non-zero inputs stream past.
 pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
     let n = bias.len();
-    for row in z[..x.rows * n].chunks_exact_mut(n) {
-        row.copy_from_slice(bias);
-    }
-    for k in 0..x.features {
-        let wk = &w[k * n..(k + 1) * n];
-        let (rows, values) = x.column(k);
-        for (&r, &v) in rows.iter().zip(values) {
-            let r = r as usize;
-            axpy(&mut z[r * n..(r + 1) * n], v, wk);
+    for (r, out) in z[..x.rows * n].chunks_exact_mut(n).enumerate() {
+        let (cols, values) = x.row_entries(r);
+        let mut j = 0;
+        while j + SC <= n {
+            let mut acc: [f32; SC] = bias[j..j + SC].try_into().unwrap_or([0.0; SC]);
+            for (&k, &v) in cols.iter().zip(values) {
+                let wk = &w[k as usize * n + j..k as usize * n + j + SC];
+                for c in 0..SC {
+                    acc[c] = v.mul_add(wk[c], acc[c]);
+                }
+            }
+            out[j..j + SC].copy_from_slice(&acc);
+            j += SC;
+        }
+        if j < n {
+            let rest = &mut out[j..];
+            rest.copy_from_slice(&bias[j..]);
+            for (&k, &v) in cols.iter().zip(values) {
+                axpy(rest, v, &w[k as usize * n + j..(k as usize + 1) * n]);
+            }
         }
     }
 }
 
 /// First layer weight gradient from sparse inputs: `dw = x^T g`, `g` row-major `rows x n`.
+/// Needs the batch's column form.
 pub fn sparse_weight_grad(x: &Batch, g: &[f32], dw: &mut [f32]) {
     let n = dw.len() / x.features;
     for (k, out) in dw.chunks_exact_mut(n).enumerate() {
-        out.fill(0.0);
         let (rows, values) = x.column(k);
-        for (&r, &v) in rows.iter().zip(values) {
-            let r = r as usize;
-            axpy(out, v, &g[r * n..(r + 1) * n]);
+        if rows.is_empty() {
+            out.fill(0.0);
+            continue;
+        }
+        let mut j = 0;
+        while j + SC <= n {
+            let mut acc = [0f32; SC];
+            for (&r, &v) in rows.iter().zip(values) {
+                let gr = &g[r as usize * n + j..r as usize * n + j + SC];
+                for c in 0..SC {
+                    acc[c] = v.mul_add(gr[c], acc[c]);
+                }
+            }
+            out[j..j + SC].copy_from_slice(&acc);
+            j += SC;
+        }
+        if j < n {
+            let rest = &mut out[j..];
+            rest.fill(0.0);
+            for (&r, &v) in rows.iter().zip(values) {
+                axpy(rest, v, &g[r as usize * n + j..(r as usize + 1) * n]);
+            }
         }
     }
 }
@@ -271,7 +306,12 @@ mod tests {
 
     #[test]
     fn sparse_kernels_match_dense_products() {
-        let (rows, feats, n) = (6, 9, 20);
+        for n in [20, 64, 130] {
+            sparse_case(6, 9, n);
+        }
+    }
+
+    fn sparse_case(rows: usize, feats: usize, n: usize) {
         let mut x = values(rows * feats, 4);
         for (i, v) in x.iter_mut().enumerate() {
             if i % 3 != 0 {

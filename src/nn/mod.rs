@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod adam;
 pub mod catalog;
+pub mod fastmath;
 pub mod kernels;
 pub mod loss;
 pub mod mlp;

@@ -35,20 +35,27 @@ pub fn csv_bytes<T: Serialize>(columns: &[&str], rows: &[T]) -> Result<Vec<u8>, 
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+/// `--out` must not exist or be an empty folder. Checked before anything runs, and again when
+/// the folder is made.
+pub fn check_out_dir(dir: &Path) -> Result<(), String> {
+    if dir.exists() {
+        let mut entries =
+            std::fs::read_dir(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
+        if entries.next().is_some() {
+            return Err(format!(
+                "--out {}: folder exists and is not empty; results are never overwritten, choose another folder",
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Make the run folder: `out` if given (must not exist or be empty), else a new
 /// `results/<UTC timestamp>-<short id>`.
 pub fn create_run_dir(out: Option<&Path>, stamp: &str) -> Result<PathBuf, String> {
     if let Some(dir) = out {
-        if dir.exists() {
-            let mut entries =
-                std::fs::read_dir(dir).map_err(|e| format!("--out {}: {e}", dir.display()))?;
-            if entries.next().is_some() {
-                return Err(format!(
-                    "--out {}: folder exists and is not empty; results are never overwritten, choose another folder",
-                    dir.display()
-                ));
-            }
-        }
+        check_out_dir(dir)?;
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("--out {}: cannot create folder: {e}", dir.display()))?;
         return Ok(dir.to_path_buf());

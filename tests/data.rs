@@ -1,0 +1,399 @@
+//! MNIST loading and downloading: the real files against the `mnist` crate, and `actbench fetch`
+//! against a small HTTP server in the test serving the real files (or broken ones).
+
+mod common;
+
+use assert_cmd::Command;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+const CLOSED: &str = "http://127.0.0.1:9/";
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The published SHA-256 of each decompressed file, from the data folder's SHA256SUMS.
+fn published_sums(dir: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(dir.join("SHA256SUMS"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let (sum, name) = l.split_once(char::is_whitespace)?;
+            Some((
+                name.trim().trim_start_matches('*').to_string(),
+                sum.to_string(),
+            ))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- the real files
+
+#[test]
+fn real_mnist_loads_like_the_mnist_crate() {
+    let Some(real) = common::real_data_dir("real_mnist_loads_like_the_mnist_crate") else {
+        return;
+    };
+    let m = actbench::data::load(&real, true, false).unwrap();
+    assert_eq!(m.train.len(), 60_000);
+    assert_eq!(m.train.images.len(), 60_000 * 784);
+    assert_eq!(m.test.len(), 10_000);
+    assert_eq!(m.test.images.len(), 10_000 * 784);
+    assert!(m.train.labels.iter().chain(&m.test.labels).all(|&l| l < 10));
+    let sums = published_sums(&real);
+    assert_eq!(m.sha256.len(), 4);
+    for (name, digest) in &m.sha256 {
+        let published = sums.get(name).or_else(|| sums.get(&format!("{name}.gz")));
+        assert_eq!(digest.as_ref(), published, "{name}");
+    }
+
+    // The mnist crate reads only raw files.
+    let raw = tempfile::tempdir().unwrap();
+    for name in common::FILES {
+        let gz = std::fs::read(real.join(format!("{name}.gz"))).unwrap();
+        std::fs::write(raw.path().join(name), gunzip(&gz)).unwrap();
+    }
+    let base = format!("{}/", raw.path().display());
+    let reference = mnist::MnistBuilder::new()
+        .base_path(&base)
+        .training_set_length(60_000)
+        .validation_set_length(0)
+        .test_set_length(10_000)
+        .finalize();
+    assert!(
+        reference.trn_img == m.train.images,
+        "training images differ"
+    );
+    assert!(
+        reference.trn_lbl == m.train.labels,
+        "training labels differ"
+    );
+    assert!(reference.tst_img == m.test.images, "test images differ");
+    assert!(reference.tst_lbl == m.test.labels, "test labels differ");
+
+    // Raw files load to the same bytes as the .gz ones.
+    let again = actbench::data::load(raw.path(), true, false).unwrap();
+    assert!(again.train == m.train && again.test == m.test);
+}
+
+// ---------------------------------------------------------------- download
+
+/// Where the real MNIST's `.gz` files are, for the server to serve.
+fn source_dir(test: &str) -> Option<PathBuf> {
+    let dir = match std::env::var_os("ACTBENCH_DATA_DIR") {
+        Some(d) if !d.is_empty() => {
+            let d = PathBuf::from(d);
+            if d.is_absolute() {
+                d
+            } else {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(d)
+            }
+        }
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist"),
+    };
+    if common::FILES
+        .iter()
+        .all(|n| dir.join(format!("{n}.gz")).is_file())
+    {
+        Some(dir)
+    } else {
+        eprintln!(
+            "note: {test} skipped: no MNIST .gz files in {}",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The four real `.gz` files by name.
+fn real_files(dir: &Path) -> HashMap<String, Vec<u8>> {
+    common::FILES
+        .iter()
+        .map(|n| {
+            let name = format!("{n}.gz");
+            let bytes = std::fs::read(dir.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 answering `GET /mnist/<name>` from `files` (404 otherwise),
+/// one connection per request. Returns its base URL and the log of requested paths.
+fn serve(files: HashMap<String, Vec<u8>>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let files = Arc::new(files);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (files, log) = (files.clone(), log2.clone());
+            std::thread::spawn(move || {
+                let _ = answer(stream, &files, &log);
+            });
+        }
+    });
+    (format!("http://127.0.0.1:{port}/mnist/"), log)
+}
+
+fn answer(
+    stream: TcpStream,
+    files: &HashMap<String, Vec<u8>>,
+    log: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request = String::new();
+    reader.read_line(&mut request)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
+            break;
+        }
+    }
+    let mut parts = request.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    log.lock().unwrap().push(path.to_string());
+    let body = path
+        .strip_prefix("/mnist/")
+        .and_then(|name| files.get(name))
+        .filter(|_| method == "GET");
+    let mut out = std::io::BufWriter::new(stream);
+    match body {
+        Some(body) => {
+            write!(
+                out,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )?;
+            out.write_all(body)?;
+        }
+        None => {
+            let msg = b"not found\n";
+            write!(
+                out,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                msg.len()
+            )?;
+            out.write_all(msg)?;
+        }
+    }
+    out.flush()
+}
+
+struct Fetched {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn fetch(mirrors: &str, data_dir: &Path) -> Fetched {
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("actbench")
+        .unwrap()
+        .current_dir(work.path())
+        .env("ACTBENCH_MNIST_MIRRORS", mirrors)
+        .env_remove("ACTBENCH_DATA_DIR")
+        .arg("fetch")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let f = Fetched {
+        code: out.status.code().expect("killed by a signal"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!f.stderr.contains("panicked"), "{}", f.stderr);
+    assert!(
+        common::listing(work.path()).is_empty(),
+        "fetch wrote into the working folder"
+    );
+    f
+}
+
+/// A failed fetch: exit 1, a single `error:` line, which is returned.
+fn fetch_error(f: &Fetched) -> String {
+    assert_eq!(f.code, 1, "stdout:\n{}\nstderr:\n{}", f.stdout, f.stderr);
+    let lines: Vec<&str> = f.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{:?}", f.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    lines[0].to_string()
+}
+
+fn assert_fetched(f: &Fetched, data: &Path, source: &Path) {
+    assert_eq!(f.code, 0, "stdout:\n{}\nstderr:\n{}", f.stdout, f.stderr);
+    assert_eq!(
+        f.stdout,
+        "MNIST ok: 60000 training and 10000 test images, SHA-256 verified\n"
+    );
+    let mut want: Vec<String> = common::FILES.iter().map(|n| format!("{n}.gz")).collect();
+    want.sort();
+    assert_eq!(
+        common::listing(data),
+        want,
+        "exactly the four files, no leftovers"
+    );
+    for name in want {
+        let got = std::fs::read(data.join(&name)).unwrap();
+        assert!(
+            got == std::fs::read(source.join(&name)).unwrap(),
+            "{name} differs"
+        );
+    }
+}
+
+#[test]
+fn fetch_downloads_and_verifies_the_four_files() {
+    let Some(source) = source_dir("fetch_downloads_and_verifies_the_four_files") else {
+        return;
+    };
+    let (url, log) = serve(real_files(&source));
+    let data = tempfile::tempdir().unwrap();
+    let f = fetch(&url, data.path());
+    assert_fetched(&f, data.path(), &source);
+    let mut requested = log.lock().unwrap().clone();
+    requested.sort();
+    let mut want: Vec<String> = common::FILES
+        .iter()
+        .map(|n| format!("/mnist/{n}.gz"))
+        .collect();
+    want.sort();
+    assert_eq!(requested, want, "each file requested once");
+
+    // Files present are verified, not downloaded again.
+    let again = fetch(&url, data.path());
+    assert_fetched(&again, data.path(), &source);
+    assert_eq!(log.lock().unwrap().len(), 4);
+}
+
+#[test]
+fn fetch_falls_back_to_the_next_mirror() {
+    let Some(source) = source_dir("fetch_falls_back_to_the_next_mirror") else {
+        return;
+    };
+    let (url, log) = serve(real_files(&source));
+    let data = tempfile::tempdir().unwrap();
+    let f = fetch(&format!("{CLOSED},{url}"), data.path());
+    assert_fetched(&f, data.path(), &source);
+    assert_eq!(log.lock().unwrap().len(), 4);
+}
+
+#[test]
+fn fetch_falls_back_after_http_404() {
+    let Some(source) = source_dir("fetch_falls_back_after_http_404") else {
+        return;
+    };
+    let (url, log) = serve(real_files(&source));
+    let data = tempfile::tempdir().unwrap();
+    let missing = url.replace("/mnist/", "/elsewhere/");
+    let f = fetch(&format!("{missing},{url}"), data.path());
+    assert_fetched(&f, data.path(), &source);
+    assert_eq!(log.lock().unwrap().len(), 8);
+}
+
+#[test]
+fn fetch_from_a_mirror_without_the_files_reports_http_404() {
+    let (url, _) = serve(HashMap::new());
+    let data = tempfile::tempdir().unwrap();
+    let line = fetch_error(&fetch(&url, data.path()));
+    assert_eq!(
+        line,
+        format!(
+            "error: cannot download train-images-idx3-ubyte.gz: {url}train-images-idx3-ubyte.gz: HTTP 404"
+        )
+    );
+    assert!(common::listing(data.path()).is_empty());
+}
+
+#[test]
+fn fetch_refuses_corrupted_files_and_keeps_nothing() {
+    let Some(source) = source_dir("fetch_refuses_corrupted_files_and_keeps_nothing") else {
+        return;
+    };
+    // Every file decompressed, one payload byte changed, compressed again: valid gzip and IDX,
+    // wrong content.
+    let mut corrupted = HashMap::new();
+    let mut digests = HashMap::new();
+    for (name, gz) in real_files(&source) {
+        let mut raw = gunzip(&gz);
+        let at = raw.len() - 1;
+        raw[at] = raw[at].wrapping_add(1) % 10;
+        digests.insert(name.clone(), sha256_hex(&raw));
+        corrupted.insert(name, common::gzip(&raw));
+    }
+    let (url, _) = serve(corrupted);
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("notes.txt"), "mine").unwrap();
+    let line = fetch_error(&fetch(&url, data.path()));
+    let file = "train-images-idx3-ubyte.gz";
+    assert_eq!(
+        line,
+        format!(
+            "error: cannot download {file}: {url}{file}: checksum mismatch for {file}: SHA-256 of the \
+             decompressed file expected ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db, \
+             actual {}",
+            digests[file]
+        )
+    );
+    // No complete-looking file and no partial download: only what was there before.
+    assert_eq!(common::listing(data.path()), ["notes.txt"]);
+}
+
+#[test]
+fn fetch_refuses_garbage_and_keeps_nothing() {
+    let files = common::FILES
+        .iter()
+        .map(|n| {
+            (
+                format!("{n}.gz"),
+                b"<html>this is not MNIST</html>".to_vec(),
+            )
+        })
+        .collect();
+    let (url, _) = serve(files);
+    let data = tempfile::tempdir().unwrap();
+    let line = fetch_error(&fetch(&url, data.path()));
+    let file = "train-images-idx3-ubyte.gz";
+    assert_eq!(
+        line,
+        format!(
+            "error: cannot download {file}: {url}{file}: {file} has a .gz name but is not gzip data"
+        )
+    );
+    assert!(common::listing(data.path()).is_empty());
+}
+
+#[test]
+fn fetch_with_no_reachable_mirror_explains_what_to_do() {
+    let data = tempfile::tempdir().unwrap();
+    let line = fetch_error(&fetch(CLOSED, data.path()));
+    assert!(
+        line.starts_with(&format!(
+            "error: cannot download MNIST: no mirror could be reached (tried {CLOSED}). Put the four \
+             files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+             t10k-labels-idx1-ubyte, raw or .gz) in {} by hand, or point --data-dir or \
+             ACTBENCH_DATA_DIR at a folder that holds them.",
+            data.path().display()
+        )),
+        "{line}"
+    );
+    assert!(common::listing(data.path()).is_empty());
+}
