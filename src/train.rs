@@ -4,7 +4,7 @@
 use crate::data::Batch;
 use crate::data::batches::Samples;
 use crate::nn::loss::softmax_cross_entropy;
-use crate::nn::{Adam, AdamConfig, FlushDenormals, Hidden, Init, Mlp, Mode, Workspace};
+use crate::nn::{Adam, AdamConfig, AlignedVec, FlushDenormals, Hidden, Init, Mlp, Mode, Workspace};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -117,7 +117,7 @@ pub fn train(
     sizes.push(data.classes);
     let mut mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
     let mut adam = Adam::new(cfg.adam, mlp.parameter_count());
-    let mut grads = vec![0.0f32; mlp.parameter_count()];
+    let mut grads = AlignedVec::zeros(mlp.parameter_count());
     let mut ws = Workspace::new(&mlp, cfg.batch_size);
     let mut eval_ws = Workspace::new(&mlp, EVAL_ROWS);
     let mut batch = Batch::default();

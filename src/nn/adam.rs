@@ -1,5 +1,7 @@
 //! Adam as Keras implements it, so that training matches the reference step for step.
 
+use super::AlignedVec;
+
 /// Adam's settings; the defaults are Keras's.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct AdamConfig {
@@ -25,8 +27,8 @@ impl Default for AdamConfig {
 pub struct Adam {
     pub config: AdamConfig,
     pub step: u64,
-    m: Vec<f32>,
-    v: Vec<f32>,
+    m: AlignedVec,
+    v: AlignedVec,
 }
 
 impl Adam {
@@ -34,8 +36,8 @@ impl Adam {
         Adam {
             config,
             step: 0,
-            m: vec![0.0; parameters],
-            v: vec![0.0; parameters],
+            m: AlignedVec::zeros(parameters),
+            v: AlignedVec::zeros(parameters),
         }
     }
 
@@ -56,8 +58,8 @@ impl Adam {
         for (((p, &g), m), v) in params
             .iter_mut()
             .zip(grads)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
         {
             *m += (g - *m) * one_b1; // first moment: running mean of g
             *v += (g * g - *v) * one_b2; // second moment: running mean of g^2

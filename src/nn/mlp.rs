@@ -5,6 +5,7 @@
 //! share the layout. All per-batch buffers live in a [`Workspace`] allocated once.
 
 use super::activation::Hidden;
+use super::aligned::AlignedVec;
 use super::kernels::{self, Strided};
 use crate::data::Batch;
 use ndarray::ArrayView2;
@@ -38,7 +39,7 @@ struct Layer {
 pub struct Mlp {
     sizes: Vec<usize>,
     layers: Vec<Layer>,
-    pub params: Vec<f32>,
+    pub params: AlignedVec,
     hidden: Hidden,
 }
 
@@ -75,7 +76,7 @@ impl Mlp {
                 offset += layer.outputs;
             }
         }
-        let mut params = vec![0.0f32; offset];
+        let mut params = AlignedVec::zeros(offset);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         for layer in &layers {
             let fan = match init {
@@ -271,17 +272,18 @@ pub struct Workspace {
     capacity: usize,
     rows: usize,
     classes: usize,
-    z: Vec<Vec<f32>>,
-    y: Vec<Vec<f32>>,
-    g: Vec<Vec<f32>>,
-    wt: Vec<Vec<f32>>,
-    rrelu: Vec<Vec<f32>>,
+    z: Vec<AlignedVec>,
+    y: Vec<AlignedVec>,
+    g: Vec<AlignedVec>,
+    wt: Vec<AlignedVec>,
+    rrelu: Vec<AlignedVec>,
 }
 
 impl Workspace {
     pub fn new(mlp: &Mlp, capacity: usize) -> Self {
-        let per_layer =
-            |f: &dyn Fn(&Layer) -> usize| mlp.layers.iter().map(|l| vec![0.0; f(l)]).collect();
+        let per_layer = |f: &dyn Fn(&Layer) -> usize| {
+            mlp.layers.iter().map(|l| AlignedVec::zeros(f(l))).collect()
+        };
         let is_rrelu = matches!(mlp.hidden, Hidden::Rrelu { .. });
         Workspace {
             capacity,

@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod adam;
+pub mod aligned;
 pub mod catalog;
 pub mod fastmath;
 pub mod kernels;
@@ -11,6 +12,7 @@ pub mod mlp;
 
 pub use activation::{Activation, Builtin, Hidden};
 pub use adam::{Adam, AdamConfig};
+pub use aligned::AlignedVec;
 pub use mlp::{Init, Mlp, Mode, Workspace};
 
 /// Flush denormal floats to zero on this thread while the guard lives.
