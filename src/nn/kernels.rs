@@ -39,21 +39,18 @@ pub fn gemm(
 ) {
     debug_assert!(b.len() >= kdim * n && out.len() >= m * n);
     let full_cols = n - n % TC;
-    let mut i = 0;
-    while i + TR <= m {
-        for j in (0..full_cols).step_by(TC) {
+    let full_rows = m - m % TR;
+    // Column panels outermost: a panel of b (kdim x TC) stays in cache while every row tile
+    // uses it, so b is read from memory once even when it is larger than the caches.
+    for j in (0..full_cols).step_by(TC) {
+        for i in (0..full_rows).step_by(TR) {
             tile::<TR>(i, j, kdim, n, a, b, init, out);
         }
-        edge(i, i + TR, full_cols, kdim, n, a, b, init, out);
-        i += TR;
-    }
-    while i < m {
-        for j in (0..full_cols).step_by(TC) {
+        for i in full_rows..m {
             tile::<1>(i, j, kdim, n, a, b, init, out);
         }
-        edge(i, i + 1, full_cols, kdim, n, a, b, init, out);
-        i += 1;
     }
+    edge(0, m, full_cols, kdim, n, a, b, init, out);
 }
 
 /// One R x TC block of `out`, accumulated in registers.
@@ -220,6 +217,15 @@ pub fn sparse_weight_grad(x: &Batch, g: &[f32], dw: &mut [f32]) {
     }
 }
 
+/// `out = m^T` for a row-major `rows x cols` matrix `m`.
+pub fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
+    for (i, row) in m[..rows * cols].chunks_exact(cols).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j * rows + i] = v;
+        }
+    }
+}
+
 /// Bias gradient: column sums of the row-major `rows x n` gradient, rows in order.
 pub fn bias_grad(g: &[f32], rows: usize, db: &mut [f32]) {
     let n = db.len();
@@ -302,6 +308,13 @@ mod tests {
             );
             assert_eq!(out_t, out);
         }
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        let mut t = vec![0.0; 6];
+        transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3, &mut t);
+        assert_eq!(t, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
     }
 
     #[test]

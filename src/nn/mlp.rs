@@ -209,30 +209,18 @@ impl Mlp {
                 col: k,
             };
             kernels::gemm(k, rows, n, y_prev, g, None, dw);
-            // dy_{l-1} = g W^T, with W^T made contiguous once per step (k x n is small).
-            let wt = &mut ws.wt[l][..k * n];
-            let w = &self.params[layer.w..layer.b];
-            for (i, row) in w.chunks_exact(n).enumerate() {
-                for (j, &v) in row.iter().enumerate() {
-                    wt[j * k + i] = v;
-                }
-            }
-            let (g_lo, g_hi) = ws.g.split_at_mut(l);
-            let g = &g_hi[0][..rows * n];
-            let dy = &mut g_lo[l - 1][..rows * k];
-            kernels::gemm(
-                rows,
-                n,
-                k,
-                Strided {
-                    data: g,
-                    row: n,
-                    col: 1,
-                },
-                wt,
-                None,
-                dy,
-            );
+            // dy_{l-1} = g W^T, computed as (W g^T)^T: the product then reads W row by row as
+            // stored, and only batch-sized matrices are transposed (W can be 1024 x 1024).
+            let (gt, dyt) = (&mut ws.gt[..n * rows], &mut ws.dyt[..k * rows]);
+            kernels::transpose(&ws.g[l][..rows * n], rows, n, gt);
+            let w = Strided {
+                data: &self.params[layer.w..layer.b],
+                row: n,
+                col: 1,
+            };
+            kernels::gemm(k, n, rows, w, gt, None, dyt);
+            let dy = &mut ws.g[l - 1][..rows * k];
+            kernels::transpose(dyt, k, rows, dy);
             // Through the activation: dz = dy * f'(z).
             let z = &ws.z[l - 1][..rows * k];
             let y = &ws.y[l - 1][..rows * k];
@@ -275,7 +263,9 @@ pub struct Workspace {
     z: Vec<AlignedVec>,
     y: Vec<AlignedVec>,
     g: Vec<AlignedVec>,
-    wt: Vec<AlignedVec>,
+    /// Transposes of one layer's gradient and of the product computing dy (see `backward`).
+    gt: AlignedVec,
+    dyt: AlignedVec,
     rrelu: Vec<AlignedVec>,
 }
 
@@ -292,7 +282,8 @@ impl Workspace {
             z: per_layer(&|l| capacity * l.outputs),
             y: per_layer(&|l| capacity * l.outputs),
             g: per_layer(&|l| capacity * l.outputs),
-            wt: per_layer(&|l| l.inputs * l.outputs),
+            gt: AlignedVec::zeros(capacity * mlp.sizes[1..].iter().max().copied().unwrap_or(0)),
+            dyt: AlignedVec::zeros(capacity * mlp.sizes[1..].iter().max().copied().unwrap_or(0)),
             rrelu: per_layer(&|l| if is_rrelu { capacity * l.outputs } else { 0 }),
         }
     }
