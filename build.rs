@@ -19,7 +19,15 @@ fn main() {
         let suffix = if dirty { "-dirty" } else { "" };
         println!("cargo:rustc-env=ACTBENCH_GIT_COMMIT={c}{suffix}");
     }
-    for path in [".git/HEAD", ".git/index", ".git/refs"] {
+    // Sources too: an edit after the last commit must turn the recorded commit "-dirty".
+    for path in [
+        ".git/HEAD",
+        ".git/index",
+        ".git/refs",
+        "src",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         if std::path::Path::new(path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }

@@ -77,10 +77,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Number of seeds per activation: --seed, --seed + 1, ...
-    #[arg(long, default_value_t = 1, value_parser = positive, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 1, value_parser = seed_count, allow_hyphen_values = true)]
     pub seeds: usize,
     /// Threads to use (default: all cores); each trains one model at a time
-    #[arg(long, value_parser = positive, allow_hyphen_values = true)]
+    #[arg(long, value_parser = thread_count, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Use only the first N images of the training file (before the validation split)
     #[arg(long, value_name = "N", value_parser = positive, allow_hyphen_values = true)]
@@ -97,7 +97,7 @@ pub struct TrainArgs {
     /// Run folder to create (must not exist or be empty; default results/<UTC time>-<id>)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Format of the summary printed at the end
+    /// Format of the summary printed at the end: table, markdown or csv
     #[arg(long, default_value = "table", value_parser = format)]
     pub format: Format,
     /// No progress output; only the summary and the run folder
@@ -141,7 +141,7 @@ pub struct CompareArgs {
     /// Compare runs whose configurations differ instead of refusing
     #[arg(long)]
     pub allow_config_mismatch: bool,
-    /// Output format
+    /// Output format: table, markdown or csv
     #[arg(long, default_value = "table", value_parser = format)]
     pub format: Format,
 }
@@ -190,6 +190,20 @@ fn positive(s: &str) -> Result<usize, String> {
     }
 }
 
+fn seed_count(s: &str) -> Result<usize, String> {
+    match positive(s)? {
+        n if n <= 1000 => Ok(n),
+        n => Err(format!("at most 1000 seeds, got {n}")),
+    }
+}
+
+fn thread_count(s: &str) -> Result<usize, String> {
+    match positive(s)? {
+        n if n <= 256 => Ok(n),
+        n => Err(format!("at most 256 threads, got {n}")),
+    }
+}
+
 fn learning_rate(s: &str) -> Result<f32, String> {
     match s.trim().parse::<f32>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
@@ -228,9 +242,9 @@ fn range(s: &str) -> Result<(f64, f64), String> {
             .parse()
             .map_err(|_| format!("'{b}' is not a number"))?,
     );
-    if a.is_finite() && b.is_finite() && a < b {
+    if a.is_finite() && b.is_finite() && a < b && a.abs() <= 1e6 && b.abs() <= 1e6 {
         Ok((a, b))
     } else {
-        Err(format!("expected MIN < MAX, got '{s}'"))
+        Err(format!("expected MIN < MAX within [-1e6, 1e6], got '{s}'"))
     }
 }

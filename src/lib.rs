@@ -22,8 +22,18 @@ pub fn list_activations() -> String {
             .map(|(n, d)| format!("{n}={d}"))
             .unwrap_or_else(|| "-".into());
         let set = if e.reference { "reference" } else { "extra" };
+        let aliases: Vec<&str> = nn::catalog::ALIASES
+            .iter()
+            .filter(|(_, target)| *target == e.name)
+            .map(|(alias, _)| *alias)
+            .collect();
+        let also = if aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also: {})", aliases.join(", "))
+        };
         out.push_str(&format!(
-            "{:<13} {set:<10} {param:<11} {}\n",
+            "{:<13} {set:<10} {param:<11} {}{also}\n",
             e.name, e.formula
         ));
     }

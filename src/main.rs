@@ -60,12 +60,12 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
                 .iter()
                 .map(|c| actbench::activation_curve(c, a.range))
                 .collect();
-            actbench::plot::plot_activations(&curves, &a.out).map_err(|e| (1, e.to_string()))?;
+            actbench::plot::plot_activations(&curves, &a.out).map_err(plot_error)?;
             println!("Wrote {}", a.out.display());
             Ok(0)
         }
         Some(Command::Plot(PlotCommand::Run { run_dir })) => {
-            actbench::plot::plot_run(&run_dir).map_err(|e| (1, e.to_string()))?;
+            actbench::plot::plot_run(&run_dir).map_err(plot_error)?;
             println!(
                 "Wrote {} and {}",
                 run_dir.join("curves.png").display(),
@@ -74,6 +74,16 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
             Ok(0)
         }
     }
+}
+
+/// Bad input (a malformed run folder, an unknown file type) exits 2; failing to draw or write, 1.
+fn plot_error(e: actbench::plot::PlotError) -> (u8, String) {
+    use actbench::plot::PlotError::*;
+    let code = match e {
+        BadData { .. } | UnsupportedFormat { .. } | Read { .. } => 2,
+        Write { .. } | Draw { .. } | Font => 1,
+    };
+    (code, e.to_string())
 }
 
 fn train(args: &actbench::cli::TrainArgs) -> Result<u8, (u8, String)> {

@@ -2,7 +2,7 @@
 //! results after each finished job, print the summary.
 
 use crate::cli::TrainArgs;
-use crate::compare::{RunStatus, SummaryRow, render_run_summary};
+use crate::compare::{Format, RunStatus, SummaryRow, render_run_summary};
 use crate::data::{self, DataError, Mnist, mnist};
 use crate::nn::AdamConfig;
 use crate::progress::Display;
@@ -63,6 +63,7 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
     if let Some(out) = &args.out {
         check_out_dir(out).map_err(RunError::Config)?;
     }
+    check_size(&args.hidden.0).map_err(RunError::Config)?;
     let data_dir = mnist::resolve_data_dir(args.data_dir.as_deref());
     let interactive = !args.quiet && std::io::stderr().is_terminal();
     let mnist = data::load(&data_dir, !args.skip_verify, interactive)?;
@@ -212,8 +213,8 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
                     let name = &args.activations.0[a].name;
                     if let Some(d) = &outcome.diverged {
                         display.warn(&format!(
-                            "{}: diverged at epoch {} batch {} (loss {}); recorded as diverged",
-                            labels[job], d.epoch, d.batch, d.loss
+                            "{}: diverged at epoch {} batch {} ({} loss {}); recorded as diverged",
+                            labels[job], d.epoch, d.batch, d.loss_of, d.loss
                         ));
                         display.finish(job, "diverged".into());
                     } else {
@@ -242,7 +243,12 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
     write_json(&run_json)?;
     let rows: Vec<SummaryRow> = summaries.into_iter().flatten().collect();
     print!("{}", render_run_summary(&rows, args.format));
-    println!("Results: {}", dir.display());
+    if args.format == Format::Csv {
+        // Keep stdout a valid CSV document.
+        eprintln!("Results: {}", dir.display());
+    } else {
+        println!("Results: {}", dir.display());
+    }
     let all_epochs: Vec<EpochRow> = epoch_rows.into_iter().flatten().collect();
     if !all_epochs.is_empty() {
         crate::plot::plot_curves(&all_epochs, &dir).map_err(|e| {
@@ -250,6 +256,31 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         })?;
     }
     Ok(dir)
+}
+
+/// Most parameters a network may have: four f32 buffers of this size (weights, gradients, two
+/// Adam moments) per model in training, a few GB at the limit.
+pub const MAX_PARAMETERS: usize = 100_000_000;
+
+/// Refuse networks too large to allocate before anything is loaded or created.
+fn check_size(hidden: &[usize]) -> Result<(), String> {
+    let mut sizes = vec![mnist::PIXELS];
+    sizes.extend(hidden);
+    sizes.push(mnist::CLASSES);
+    let count = sizes.windows(2).try_fold(0usize, |acc, p| {
+        p[0].checked_mul(p[1])?.checked_add(p[1])?.checked_add(acc)
+    });
+    match count {
+        Some(n) if n <= MAX_PARAMETERS => Ok(()),
+        _ => Err(format!(
+            "--hidden {}: the network would have more than {MAX_PARAMETERS} parameters",
+            hidden
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+    }
 }
 
 fn job_label(name: &str, seed: u64, seeds: usize) -> String {

@@ -70,7 +70,11 @@ pub struct EpochRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Divergence {
     pub epoch: usize,
+    /// The batch whose loss was not finite, or the epoch's last batch when the evaluation
+    /// after it was the first to see a non-finite loss.
     pub batch: usize,
+    /// "training", "validation" or "test": the loss that was not finite.
+    pub loss_of: &'static str,
     pub loss: f64,
 }
 
@@ -154,6 +158,7 @@ pub fn train(
                 outcome.diverged = Some(Divergence {
                     epoch,
                     batch: b + 1,
+                    loss_of: "training",
                     loss: loss / idx.len() as f64,
                 });
                 train_seconds += epoch_start.elapsed().as_secs_f64();
@@ -182,6 +187,19 @@ pub fn train(
         let test_start = Instant::now();
         let test = evaluate(&mlp, data.test, &mut eval_ws, &mut batch);
         outcome.eval_seconds = test_start.elapsed().as_secs_f64();
+        // The epoch's last update can blow the weights up after the last finite training loss.
+        let bad_eval = [("validation", val), ("test", Some(test))]
+            .into_iter()
+            .find_map(|(what, m)| m.filter(|m| !m.loss.is_finite()).map(|m| (what, m.loss)));
+        if let Some((loss_of, loss)) = bad_eval {
+            outcome.diverged = Some(Divergence {
+                epoch,
+                batch: batches,
+                loss_of,
+                loss,
+            });
+            break;
+        }
         let record = EpochRecord {
             epoch,
             seconds,

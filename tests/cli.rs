@@ -15,7 +15,8 @@ const EPOCHS_HEADER: &str = "activation,seed,epoch,seconds,train_loss,train_accu
 const PARAMETERS: usize = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10;
 /// A mirror list that fails at once without touching the network.
 const NO_MIRROR: &str = "http://127.0.0.1:9/";
-const ALL_ACTIVATIONS: [&str; 24] = [
+/// What `--activations all` trains, in order (`silu`, another name of swish, is not repeated).
+const ALL_ACTIVATIONS: [&str; 23] = [
     "sigmoid",
     "relu",
     "leaky_relu",
@@ -26,7 +27,6 @@ const ALL_ACTIVATIONS: [&str; 24] = [
     "prelu",
     "custom",
     "swish",
-    "silu",
     "mish",
     "selu",
     "celu",
@@ -264,6 +264,19 @@ fn run_writes_summary_epochs_and_run_json() {
         assert_eq!(s["final_val_accuracy"], last["val_accuracy"]);
         assert_eq!(s["test_loss"], last["test_loss"]);
         assert_eq!(s["test_accuracy"], last["test_accuracy"]);
+        // seconds_per_epoch is the mean of the epochs' seconds; train_seconds covers them all.
+        let secs: Vec<f64> = epochs
+            .rows
+            .iter()
+            .filter(|e| e["activation"] == s["activation"])
+            .map(|e| e["seconds"].parse().unwrap())
+            .collect();
+        let mean = secs.iter().sum::<f64>() / secs.len() as f64;
+        assert!(
+            (num(s, "seconds_per_epoch") - mean).abs() <= 1e-9 * mean.max(1.0),
+            "{s:?}"
+        );
+        assert!(num(s, "train_seconds") >= secs.iter().sum::<f64>(), "{s:?}");
     }
 
     let json: serde_json::Value =
@@ -433,7 +446,7 @@ fn bad_options_are_refused_without_creating_a_run_folder() {
         (
             &["--activations", "relu,nope"],
             2,
-            "unknown activation 'nope' (valid: sigmoid, relu, leaky_relu, tanh, elu, gelu, gelu_erf, prelu, custom, swish, silu, mish, selu, celu, softplus, softsign, hard_sigmoid, hard_swish, relu6, hard_tanh, log_sigmoid, tanhshrink, rrelu, linear, or all)",
+            "unknown activation 'nope' (valid: sigmoid, relu, leaky_relu, tanh, elu, gelu, gelu_erf, prelu, custom, swish, mish, selu, celu, softplus, softsign, hard_sigmoid, hard_swish, relu6, hard_tanh, log_sigmoid, tanhshrink, rrelu, linear, silu, or all)",
         ),
         (
             &["--activations", "relu,tanh,relu"],
@@ -449,6 +462,26 @@ fn bad_options_are_refused_without_creating_a_run_folder() {
             &["--epochs", "-3"],
             2,
             "'--epochs <EPOCHS>': must be a positive integer, got -3",
+        ),
+        (
+            &["--hidden", "4294967296"],
+            2,
+            "--hidden 4294967296: the network would have more than 100000000 parameters",
+        ),
+        (
+            &["--hidden", "9223372036854775807,2"],
+            2,
+            "the network would have more than 100000000 parameters",
+        ),
+        (
+            &["--seeds", "4000000000000000000"],
+            2,
+            "'--seeds <SEEDS>': at most 1000 seeds, got 4000000000000000000",
+        ),
+        (
+            &["--threads", "100000"],
+            2,
+            "'--threads <THREADS>': at most 256 threads, got 100000",
         ),
         (
             &["--epochs", "two"],
@@ -963,7 +996,14 @@ fn list_prints_every_activation() {
         .take_while(|l| !l.trim().is_empty())
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(names, ALL_ACTIVATIONS);
+    // silu is listed as another name of swish, not as a function of its own.
+    let functions: Vec<&str> = ALL_ACTIVATIONS
+        .iter()
+        .copied()
+        .filter(|&a| a != "silu")
+        .collect();
+    assert_eq!(names, functions);
+    assert!(out.stdout.contains("(also: silu)"), "{}", out.stdout);
 }
 
 #[test]
@@ -1006,7 +1046,8 @@ fn diverged_run_is_recorded_and_others_continue() {
     assert_eq!(tanh["status"], "ok");
     assert_fraction(tanh, "test_accuracy");
 
-    // stderr (even with -q): "relu: diverged at epoch E batch B (loss L); recorded as diverged"
+    // stderr (even with -q):
+    // "relu: diverged at epoch E batch B (training loss L); recorded as diverged"
     let line = out
         .stderr
         .lines()
@@ -1014,7 +1055,7 @@ fn diverged_run_is_recorded_and_others_continue() {
         .unwrap_or_else(|| panic!("no divergence message:\n{}", out.stderr));
     let rest = line.strip_prefix("relu: diverged at epoch ").unwrap();
     let (epoch, rest) = rest.split_once(" batch ").unwrap();
-    let (batch, rest) = rest.split_once(" (loss ").unwrap();
+    let (batch, rest) = rest.split_once(" (training loss ").unwrap();
     let (loss, rest) = rest.split_once(')').unwrap();
     assert_eq!(rest, "; recorded as diverged");
     let epoch: usize = epoch.parse().unwrap();

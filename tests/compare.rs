@@ -572,6 +572,38 @@ fn unreadable_run_json_is_a_note() {
 // ------------------------------------------------- configuration mismatch
 
 #[test]
+fn different_weight_init_in_run_json_is_a_config_mismatch() {
+    let rows = [row("relu", 1, 0.97, 0.1, 0.2)];
+    let dir = TempDir::new().unwrap();
+    let b = run_dir(&dir, "b", &rows, None);
+    let c = run_dir(&dir, "c", &rows, None);
+    fs::write(
+        b.join("run.json"),
+        r#"{"config": {"init": "glorot_uniform"}}"#,
+    )
+    .unwrap();
+    fs::write(c.join("run.json"), r#"{"config": {"init": "he_uniform"}}"#).unwrap();
+    let err = compare(&b, &c, &opts()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("init glorot_uniform -> he_uniform (relu)"),
+        "{err}"
+    );
+    let allowed = CompareOptions {
+        allow_config_mismatch: true,
+        ..opts()
+    };
+    assert_eq!(compare(&b, &c, &allowed).unwrap().exit_code(), 0);
+    // Same init on both sides: no mismatch.
+    fs::write(
+        c.join("run.json"),
+        r#"{"config": {"init": "glorot_uniform"}}"#,
+    )
+    .unwrap();
+    assert_eq!(compare(&b, &c, &opts()).unwrap().exit_code(), 0);
+}
+
+#[test]
 fn config_mismatch_is_an_error_unless_allowed() {
     let base = [
         row("relu", 1, 0.97, 0.1, 0.2),

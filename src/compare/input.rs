@@ -369,6 +369,22 @@ fn csv_error(path: &Path, err: &csv::Error, headers: Option<&csv::StringRecord>)
     }
 }
 
+/// The weight initialisation (`config.init`) from the `run.json` next to `summary_csv`, if any;
+/// unreadable files are reported by [`read_calibration`].
+pub(crate) fn read_init(summary_csv: &Path) -> Option<String> {
+    let dir = summary_csv
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let value: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("run.json")).ok()?).ok()?;
+    value
+        .get("config")?
+        .get("init")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// Machine speed from the `run.json` next to `summary_csv`.
 ///
 /// `Ok(None)` when the file or the field is absent (old runs); `Err` with a

@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::input::{
-    CompareError, RunStatus, SummaryRow, read_calibration, read_summary, resolve_summary_path,
+    CompareError, RunStatus, SummaryRow, read_calibration, read_init, read_summary,
+    resolve_summary_path,
 };
 use super::render::Format;
 use super::stats::{MeanStd, WelchResult, welch_t_test};
@@ -183,6 +184,13 @@ pub fn compare(
             compare_activation(&act, &b, &c, machine_ratio, opts, &mut findings)
         })
         .collect();
+    if let (Some(b), Some(c)) = (&base.init, &cand.init)
+        && b != c
+    {
+        for act in activations(&base.rows, &cand.rows) {
+            findings.mismatch(&act, format!("init {b} -> {c}"));
+        }
+    }
     if !findings.mismatches.is_empty() && !opts.allow_config_mismatch {
         return Err(CompareError::ConfigMismatch {
             baseline: base.csv_path,
@@ -237,6 +245,8 @@ struct Side {
     rows: Vec<SummaryRow>,
     gflops: Option<f64>,
     calibration_problem: Option<String>,
+    /// `config.init` from run.json (not a summary.csv column), when present.
+    init: Option<String>,
 }
 
 impl Side {
@@ -247,11 +257,13 @@ impl Side {
             Ok(g) => (g, None),
             Err(problem) => (None, Some(problem)),
         };
+        let init = read_init(&csv_path);
         Ok(Side {
             csv_path,
             rows,
             gflops,
             calibration_problem,
+            init,
         })
     }
 }

@@ -29,7 +29,8 @@ use std::sync::Arc;
 
 /// An element-wise activation function f and its derivative f'.
 pub trait Activation: Send + Sync + Debug {
-    /// The name recorded in results (include any parameter, e.g. `leaky_relu:0.1`).
+    /// A name for messages and plots (include any parameter, e.g. `leaky_relu:0.1`); the
+    /// command line records the name the user typed.
     fn name(&self) -> String;
     /// f(x).
     fn value(&self, x: f32) -> f32;
@@ -393,18 +394,6 @@ pub enum Hidden {
 }
 
 impl Hidden {
-    pub fn name(&self) -> String {
-        match self {
-            Hidden::Fixed(a) => a.name(),
-            Hidden::Prelu { init } if *init == 0.25 => "prelu".into(),
-            Hidden::Prelu { init } => format!("prelu:{init}"),
-            Hidden::Rrelu { lower, upper } if *lower == 0.125 && *upper == 1.0 / 3.0 => {
-                "rrelu".into()
-            }
-            Hidden::Rrelu { lower, upper } => format!("rrelu:{lower}-{upper}"),
-        }
-    }
-
     /// The function as it acts at evaluation time (PReLU at its initial slope), for plots.
     pub fn function(&self) -> Arc<dyn Activation> {
         match self {

@@ -89,4 +89,25 @@ mod tests {
         assert!((p[0] as f64 - want).abs() < 2e-7, "{} vs {want}", p[0]);
         assert_eq!(adam.step, 2);
     }
+
+    #[test]
+    fn epsilon_sits_outside_the_bias_correction() {
+        // With gradients near epsilon the placement of epsilon dominates: Keras's form gives
+        // these values (f64, by hand from the rule above); PyTorch's form would give 0.9995
+        // after step 1 and 0.999 after step 2.
+        let mut adam = Adam::new(AdamConfig::default(), 1);
+        let mut p = [1.0f32];
+        adam.update(&mut p, &[1e-7]);
+        assert!(
+            (p[0] as f64 - 0.999_969_346_569_968_3).abs() < 1e-7,
+            "{}",
+            p[0]
+        );
+        adam.update(&mut p, &[1e-7]);
+        assert!(
+            (p[0] as f64 - 0.999_926_549_841_495_9).abs() < 1e-7,
+            "{}",
+            p[0]
+        );
+    }
 }

@@ -39,6 +39,10 @@ macro_rules! entry {
     };
 }
 
+/// Other names for built-ins, `(alias, name)`. An alias is recorded as the user wrote it, but
+/// `all` includes each function once.
+pub const ALIASES: &[(&str, &str)] = &[("silu", "swish")];
+
 /// Every built-in, reference set first.
 pub const CATALOG: &[Entry] = &[
     entry!("sigmoid", "1 / (1 + e^-x)", true, |_| fixed(Sigmoid)),
@@ -85,13 +89,6 @@ pub const CATALOG: &[Entry] = &[
     entry!("swish", "x * sigmoid(beta*x)", false, ("beta", 1.0), |p| {
         fixed(Swish(p.unwrap_or(1.0)))
     }),
-    entry!(
-        "silu",
-        "x * sigmoid(beta*x) (same as swish)",
-        false,
-        ("beta", 1.0),
-        |p| { fixed(Swish(p.unwrap_or(1.0))) }
-    ),
     entry!("mish", "x * tanh(softplus(x))", false, |_| fixed(Mish)),
     entry!(
         "selu",
@@ -168,9 +165,13 @@ pub fn parse(spec: &str) -> Result<Choice, String> {
         Some((n, p)) => (n.trim(), Some(p.trim())),
         None => (spec, None),
     };
-    let entry = CATALOG.iter().find(|e| e.name == name).ok_or_else(|| {
+    let target = ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map_or(name, |(_, t)| t);
+    let entry = CATALOG.iter().find(|e| e.name == target).ok_or_else(|| {
         format!(
-            "unknown activation '{name}' (valid: {}, or all)",
+            "unknown activation '{name}' (valid: {}, silu, or all)",
             valid_names()
         )
     })?;
@@ -185,7 +186,7 @@ pub fn parse(spec: &str) -> Result<Choice, String> {
                 .ok_or_else(|| {
                     format!("activation '{name}': {pname} '{p}' is not a finite number")
                 })?;
-            if matches!(name, "elu" | "celu" | "swish" | "silu") && v <= 0.0 {
+            if matches!(target, "elu" | "celu" | "swish") && v <= 0.0 {
                 return Err(format!(
                     "activation '{name}': {pname} must be positive, got {v}"
                 ));
@@ -244,6 +245,9 @@ mod tests {
         assert!(parse("elu:x").unwrap_err().contains("not a finite number"));
         assert!(parse("elu:-1").unwrap_err().contains("must be positive"));
         assert_eq!(parse_list("all").unwrap().len(), CATALOG.len());
+        assert!(parse_list("all").unwrap().iter().all(|c| c.name != "silu"));
+        assert_eq!(parse("silu:2").unwrap().name, "silu:2");
+        assert!((parse("silu").unwrap().hidden.function().value(1.0) - 0.731_059).abs() < 1e-6);
         assert!(
             parse_list("relu,tanh,relu")
                 .unwrap_err()

@@ -133,9 +133,10 @@ pub(super) fn aggregate(rows: &[EpochRow]) -> Vec<Series> {
         .collect()
 }
 
-/// Per-epoch mean/sd of `metric` over the seeds that have it, sorted by epoch. A NaN/inf from any
-/// seed (a diverged run) makes that epoch's mean NaN, which the chart shows as a gap rather
-/// than silently averaging the surviving seeds.
+/// Per-epoch mean/sd of `metric` over the seeds that have that epoch, sorted by epoch. A
+/// diverged run writes no row for the epoch it diverged in or later ones, so those epochs
+/// average the seeds that finished them; a NaN/inf cell (only in hand-made files) makes that
+/// epoch's mean NaN, drawn as a gap.
 fn stats(rows: &[&EpochRow], metric: impl Fn(&EpochRow) -> Option<f64>) -> Vec<Stat> {
     let mut by_epoch: HashMap<u32, Vec<f64>> = HashMap::new();
     for row in rows {

@@ -52,12 +52,24 @@ pub fn check_out_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// Make the run folder: `out` if given (must not exist or be empty), else a new
-/// `results/<UTC timestamp>-<short id>`.
+/// `results/<UTC timestamp>-<short id>`. The folder is claimed by creating its `run.json`
+/// exclusively, so two runs given the same `--out` at once cannot both write there.
 pub fn create_run_dir(out: Option<&Path>, stamp: &str) -> Result<PathBuf, String> {
     if let Some(dir) = out {
         check_out_dir(dir)?;
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("--out {}: cannot create folder: {e}", dir.display()))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dir.join("run.json"))
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => format!(
+                    "--out {}: another run started writing there; results are never overwritten",
+                    dir.display()
+                ),
+                _ => format!("--out {}: cannot write: {e}", dir.display()),
+            })?;
         return Ok(dir.to_path_buf());
     }
     let root = Path::new("results");

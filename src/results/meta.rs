@@ -54,7 +54,7 @@ pub fn git_commit() -> Option<&'static str> {
 }
 
 /// This machine's single-thread speed: GFLOP/s of a 256^3 f32 product with the training kernel,
-/// best of several repetitions (~0.1 s), so that runs from different machines can be compared.
+/// best of 40 repetitions (about 0.02 s), so that runs from different machines can be compared.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Calibration {
     pub gflops: f64,
