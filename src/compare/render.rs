@@ -469,18 +469,11 @@ fn group_runs(rows: &[SummaryRow]) -> Vec<RunGroup> {
         .into_iter()
         .map(|name| {
             let all: Vec<&SummaryRow> = rows.iter().filter(|r| r.activation == name).collect();
-            let ok: Vec<&SummaryRow> = all
-                .iter()
-                .copied()
-                .filter(|r| r.status == RunStatus::Ok)
-                .collect();
-            let stat = |f: fn(&SummaryRow) -> Option<f64>| {
-                MeanStd::of(&ok.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
-            };
+            let stat = |f| MeanStd::over_ok(&all, f);
             RunGroup {
                 activation: name.into(),
                 runs: all.len(),
-                diverged: all.len() - ok.len(),
+                diverged: all.iter().filter(|r| r.status != RunStatus::Ok).count(),
                 train_seconds: stat(|r| r.train_seconds),
                 seconds_per_epoch: stat(|r| r.seconds_per_epoch),
                 test_accuracy: stat(|r| r.test_accuracy),

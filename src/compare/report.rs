@@ -407,17 +407,10 @@ fn join_seeds(seeds: &BTreeSet<u64>) -> String {
 }
 
 fn side_stats(rows: &[&SummaryRow]) -> SideStats {
-    let ok: Vec<&SummaryRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| r.status == RunStatus::Ok)
-        .collect();
-    let stat = |f: fn(&SummaryRow) -> Option<f64>| {
-        MeanStd::of(&ok.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
-    };
+    let stat = |f| MeanStd::over_ok(rows, f);
     SideStats {
         runs: rows.len(),
-        diverged: rows.len() - ok.len(),
+        diverged: rows.iter().filter(|r| r.status != RunStatus::Ok).count(),
         test_accuracy: stat(|r| r.test_accuracy),
         test_loss: stat(|r| r.test_loss),
         seconds_per_epoch: stat(|r| r.seconds_per_epoch),

@@ -3,6 +3,8 @@
 //! Implemented here rather than pulled from a crate because we need only a
 //! few functions and want control over the zero-variance cases.
 
+use super::input::{RunStatus, SummaryRow};
+
 /// Mean of `n` values and, when `n >= 2`, their sample standard deviation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MeanStd {
@@ -14,6 +16,20 @@ pub struct MeanStd {
 
 impl MeanStd {
     /// `None` for an empty slice.
+    /// Mean ± std of one summary column over the runs that finished (`ok`), skipping empty
+    /// cells; diverged runs are counted elsewhere, never averaged.
+    pub fn over_ok(
+        rows: &[&SummaryRow],
+        column: fn(&SummaryRow) -> Option<f64>,
+    ) -> Option<MeanStd> {
+        let values: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.status == RunStatus::Ok)
+            .filter_map(|r| column(r))
+            .collect();
+        MeanStd::of(&values)
+    }
+
     pub fn of(values: &[f64]) -> Option<MeanStd> {
         let (mean, var) = mean_var(values)?;
         Some(MeanStd {

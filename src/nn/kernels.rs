@@ -171,63 +171,64 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 /// registers, leaving room for the loads.
 const SC: usize = 64;
 
-/// First layer forward from sparse inputs: `z = bias + x w`, `w` row-major `features x n`.
-/// Row by row, each row's output held in registers while its non-zero inputs stream past.
-pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
-    let n = bias.len();
-    for (r, out) in z[..x.rows * n].chunks_exact_mut(n).enumerate() {
-        let (cols, values) = x.row_entries(r);
-        let mut j = 0;
-        while j + SC <= n {
-            let mut acc: [f32; SC] = bias[j..j + SC].try_into().unwrap_or([0.0; SC]);
-            for (&k, &v) in cols.iter().zip(values) {
-                let wk = &w[k as usize * n + j..k as usize * n + j + SC];
-                for c in 0..SC {
-                    acc[c] = v.mul_add(wk[c], acc[c]);
-                }
-            }
-            out[j..j + SC].copy_from_slice(&acc);
-            j += SC;
+/// `out = init + sum_e values[e] * m[idx[e], ..]` for a row-major `m` as wide as `out`, entries
+/// in order: a sparse vector times a dense matrix. Each block of `SC` outputs stays in registers
+/// while the entries stream past.
+#[inline(always)]
+fn sparse_rows(out: &mut [f32], init: Option<&[f32]>, idx: &[u32], values: &[f32], m: &[f32]) {
+    let n = out.len();
+    if idx.is_empty() {
+        // Common: pixels that are dark in the whole batch.
+        match init {
+            Some(init) => out.copy_from_slice(init),
+            None => out.fill(0.0),
         }
-        if j < n {
-            let rest = &mut out[j..];
-            rest.copy_from_slice(&bias[j..]);
-            for (&k, &v) in cols.iter().zip(values) {
-                axpy(rest, v, &w[k as usize * n + j..(k as usize + 1) * n]);
+        return;
+    }
+    let mut j = 0;
+    while j + SC <= n {
+        let mut acc = [0f32; SC];
+        if let Some(init) = init {
+            acc.copy_from_slice(&init[j..j + SC]);
+        }
+        for (&i, &v) in idx.iter().zip(values) {
+            let row = &m[i as usize * n + j..i as usize * n + j + SC];
+            for c in 0..SC {
+                acc[c] = v.mul_add(row[c], acc[c]);
             }
+        }
+        out[j..j + SC].copy_from_slice(&acc);
+        j += SC;
+    }
+    if j < n {
+        let rest = &mut out[j..];
+        match init {
+            Some(init) => rest.copy_from_slice(&init[j..]),
+            None => rest.fill(0.0),
+        }
+        for (&i, &v) in idx.iter().zip(values) {
+            axpy(rest, v, &m[i as usize * n + j..(i as usize + 1) * n]);
         }
     }
 }
 
-/// First layer weight gradient from sparse inputs: `dw = x^T g`, `g` row-major `rows x n`.
-/// Needs the batch's column form.
+/// First layer forward from sparse inputs: `z = bias + x w`, `w` row-major `features x n`,
+/// row by row from the batch's row form.
+pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
+    let n = bias.len();
+    for (r, out) in z[..x.rows * n].chunks_exact_mut(n).enumerate() {
+        let (cols, values) = x.row_entries(r);
+        sparse_rows(out, Some(bias), cols, values, w);
+    }
+}
+
+/// First layer weight gradient from sparse inputs: `dw = x^T g`, `g` row-major `rows x n`,
+/// input by input from the batch's column form.
 pub fn sparse_weight_grad(x: &Batch, g: &[f32], dw: &mut [f32]) {
     let n = dw.len() / x.features;
     for (k, out) in dw.chunks_exact_mut(n).enumerate() {
         let (rows, values) = x.column(k);
-        if rows.is_empty() {
-            out.fill(0.0);
-            continue;
-        }
-        let mut j = 0;
-        while j + SC <= n {
-            let mut acc = [0f32; SC];
-            for (&r, &v) in rows.iter().zip(values) {
-                let gr = &g[r as usize * n + j..r as usize * n + j + SC];
-                for c in 0..SC {
-                    acc[c] = v.mul_add(gr[c], acc[c]);
-                }
-            }
-            out[j..j + SC].copy_from_slice(&acc);
-            j += SC;
-        }
-        if j < n {
-            let rest = &mut out[j..];
-            rest.fill(0.0);
-            for (&r, &v) in rows.iter().zip(values) {
-                axpy(rest, v, &g[r as usize * n + j..(r as usize + 1) * n]);
-            }
-        }
+        sparse_rows(out, None, rows, values, g);
     }
 }
 
