@@ -170,5 +170,60 @@ fn optimizer(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, activations, products, optimizer);
+/// Would splitting one model's work across the two cores pay at batch 32? The two largest
+/// pieces of a step, whole on one thread against halves handed to two threads with
+/// rayon::join (how a split training step would run them).
+fn split_across_threads(c: &mut Criterion) {
+    let split = synthetic(32, 1);
+    let idx: Vec<usize> = (0..32).collect();
+    let (mut whole, mut lo, mut hi) = (Batch::default(), Batch::default(), Batch::default());
+    whole.fill(split.all(), &idx);
+    lo.fill(split.all(), &idx[..16]);
+    hi.fill(split.all(), &idx[16..]);
+    let (w1, b1) = (values(784 * 128), values(128));
+    let mut z = vec![0.0; 32 * 128];
+    let mut g = c.benchmark_group("split_across_threads");
+    g.bench_function("layer1_forward/one_thread", |b| {
+        b.iter(|| kernels::sparse_forward(black_box(&whole), &w1, &b1, &mut z))
+    });
+    g.bench_function("layer1_forward/two_threads", |b| {
+        b.iter(|| {
+            let (zl, zh) = z.split_at_mut(16 * 128);
+            rayon::join(
+                || kernels::sparse_forward(black_box(&lo), &w1, &b1, zl),
+                || kernels::sparse_forward(black_box(&hi), &w1, &b1, zh),
+            )
+        })
+    });
+    let n = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10;
+    let mut params = values(n);
+    let grads: Vec<f32> = values(n).iter().map(|g| g * 1e-3).collect();
+    let mut adam = actbench::nn::Adam::new(actbench::nn::AdamConfig::default(), n);
+    let (mut adam_lo, mut adam_hi) = (
+        actbench::nn::Adam::new(actbench::nn::AdamConfig::default(), n / 2),
+        actbench::nn::Adam::new(actbench::nn::AdamConfig::default(), n - n / 2),
+    );
+    g.bench_function("adam/one_thread", |b| {
+        b.iter(|| adam.update(&mut params, black_box(&grads)))
+    });
+    g.bench_function("adam/two_threads", |b| {
+        b.iter(|| {
+            let (pl, ph) = params.split_at_mut(n / 2);
+            let (gl, gh) = grads.split_at(n / 2);
+            rayon::join(
+                || adam_lo.update(pl, black_box(gl)),
+                || adam_hi.update(ph, black_box(gh)),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    activations,
+    products,
+    optimizer,
+    split_across_threads
+);
 criterion_main!(benches);
