@@ -301,3 +301,77 @@ impl Workspace {
         (&self.z[last][..n], &mut self.g[last][..n])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::loss::softmax_cross_entropy;
+
+    /// RReLU's randomness is invisible to the finite-difference checks (they run in evaluation
+    /// mode), so check its training mode here: random slopes in [lower, upper) on the forward
+    /// pass, the same slopes on the backward pass, the mean slope in evaluation.
+    #[test]
+    fn rrelu_trains_with_random_slopes_and_evaluates_with_the_mean() {
+        let (lower, upper) = (0.125f32, 1.0f32 / 3.0);
+        let mlp = Mlp::new(
+            &[4, 64, 3],
+            Hidden::Rrelu { lower, upper },
+            Init::GlorotUniform,
+            1,
+        );
+        let rows = 8;
+        let x: Vec<f32> = (0..rows * 4).map(|i| (i as f32 * 0.37).sin()).collect();
+        let labels = [0u8, 1, 2, 0, 1, 2, 0, 1];
+        let batch = Batch::from_dense(4, &x, &labels);
+        let mut ws = Workspace::new(&mlp, rows);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        mlp.forward(&batch, &mut ws, Mode::Train(&mut rng));
+        let n = rows * 64;
+        let slopes: Vec<f32> = ws.z[0][..n]
+            .iter()
+            .zip(&ws.y[0][..n])
+            .filter(|(z, _)| **z < -1e-2)
+            .map(|(z, y)| y / z)
+            .collect();
+        assert!(slopes.len() > 50, "{} negative units", slopes.len());
+        assert!(
+            slopes
+                .iter()
+                .all(|&a| a >= lower - 1e-4 && a < upper + 1e-4),
+            "{slopes:?}"
+        );
+        let (min, max) = slopes
+            .iter()
+            .fold((1.0f32, 0.0f32), |(lo, hi), &a| (lo.min(a), hi.max(a)));
+        assert!(max - min > 0.1, "slopes should vary: {min}..{max}");
+
+        // Backward: dz = (g W2^T) * slope, with the forward pass's slopes.
+        let (logits, dlogits) = ws.logits_and_grad();
+        softmax_cross_entropy(logits, &labels, 3, Some((dlogits, rows as f32)));
+        let g_logits = ws.g[1][..rows * 3].to_vec();
+        let (z, y) = (ws.z[0][..n].to_vec(), ws.y[0][..n].to_vec());
+        let mut grads = vec![0.0f32; mlp.parameter_count()];
+        mlp.backward(&batch, &mut ws, &mut grads);
+        let w2 = mlp.weights(1);
+        for r in 0..rows {
+            for j in 0..64 {
+                let dy: f32 = (0..3).map(|c| g_logits[r * 3 + c] * w2[[j, c]]).sum();
+                let i = r * 64 + j;
+                let slope = if z[i] > 0.0 { 1.0 } else { y[i] / z[i] };
+                let want = dy * slope;
+                assert!(
+                    (ws.g[0][i] - want).abs() < 1e-6 + 1e-4 * want.abs(),
+                    "unit {i}"
+                );
+            }
+        }
+
+        mlp.forward(&batch, &mut ws, Mode::Eval);
+        let mean = (lower + upper) / 2.0;
+        for (z, y) in ws.z[0][..n].iter().zip(&ws.y[0][..n]) {
+            if *z < -1e-2 {
+                assert!((y / z - mean).abs() < 1e-5);
+            }
+        }
+    }
+}
