@@ -44,49 +44,13 @@ pub fn gemm(
     // uses it, so b is read from memory once even when it is larger than the caches.
     for j in (0..full_cols).step_by(TC) {
         for i in (0..full_rows).step_by(TR) {
-            tile::<TR>(i, j, kdim, n, a, b, init, out);
+            tile::<TR, TC>(i, j, kdim, n, a, b, init, out);
         }
         for i in full_rows..m {
-            tile::<1>(i, j, kdim, n, a, b, init, out);
+            tile::<1, TC>(i, j, kdim, n, a, b, init, out);
         }
     }
     edge(0, m, full_cols, kdim, n, a, b, init, out);
-}
-
-/// One R x TC block of `out`, accumulated in registers.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn tile<const R: usize>(
-    i0: usize,
-    j0: usize,
-    kdim: usize,
-    n: usize,
-    a: Strided<'_>,
-    b: &[f32],
-    init: Option<&[f32]>,
-    out: &mut [f32],
-) {
-    let mut acc = [[0f32; TC]; R];
-    if let Some(bias) = init {
-        for row in acc.iter_mut() {
-            row.copy_from_slice(&bias[j0..j0 + TC]);
-        }
-    }
-    for k in 0..kdim {
-        let brow: &[f32; TC] = b[k * n + j0..k * n + j0 + TC]
-            .try_into()
-            .unwrap_or(&[0.0; TC]);
-        for (r, row) in acc.iter_mut().enumerate() {
-            let av = a.at(i0 + r, k);
-            for c in 0..TC {
-                row[c] = av.mul_add(brow[c], row[c]);
-            }
-        }
-    }
-    for (r, row) in acc.iter().enumerate() {
-        let o = (i0 + r) * n + j0;
-        out[o..o + TC].copy_from_slice(row);
-    }
 }
 
 /// Columns `j0..n` that do not fill a tile, for rows `i0..i1`, in narrower register tiles
@@ -109,14 +73,14 @@ fn edge(
         let mut j = j0;
         while j < n {
             let w = match (rows, n - j) {
-                (TR, 8..) => narrow::<TR, 8>(i, j, kdim, n, a, b, init, out),
-                (TR, 4..=7) => narrow::<TR, 4>(i, j, kdim, n, a, b, init, out),
-                (TR, 2..=3) => narrow::<TR, 2>(i, j, kdim, n, a, b, init, out),
-                (TR, _) => narrow::<TR, 1>(i, j, kdim, n, a, b, init, out),
-                (_, 8..) => narrow::<1, 8>(i, j, kdim, n, a, b, init, out),
-                (_, 4..=7) => narrow::<1, 4>(i, j, kdim, n, a, b, init, out),
-                (_, 2..=3) => narrow::<1, 2>(i, j, kdim, n, a, b, init, out),
-                _ => narrow::<1, 1>(i, j, kdim, n, a, b, init, out),
+                (TR, 8..) => tile::<TR, 8>(i, j, kdim, n, a, b, init, out),
+                (TR, 4..=7) => tile::<TR, 4>(i, j, kdim, n, a, b, init, out),
+                (TR, 2..=3) => tile::<TR, 2>(i, j, kdim, n, a, b, init, out),
+                (TR, _) => tile::<TR, 1>(i, j, kdim, n, a, b, init, out),
+                (_, 8..) => tile::<1, 8>(i, j, kdim, n, a, b, init, out),
+                (_, 4..=7) => tile::<1, 4>(i, j, kdim, n, a, b, init, out),
+                (_, 2..=3) => tile::<1, 2>(i, j, kdim, n, a, b, init, out),
+                _ => tile::<1, 1>(i, j, kdim, n, a, b, init, out),
             };
             j += w;
         }
@@ -124,10 +88,10 @@ fn edge(
     }
 }
 
-/// `R` rows, `C` columns: the same order of summation as [`tile`]. Returns `C`.
+/// One `R x C` block of `out`, accumulated in registers, the inner index ascending. Returns `C`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn narrow<const R: usize, const C: usize>(
+fn tile<const R: usize, const C: usize>(
     i0: usize,
     j0: usize,
     kdim: usize,
@@ -144,7 +108,9 @@ fn narrow<const R: usize, const C: usize>(
         }
     }
     for k in 0..kdim {
-        let brow = &b[k * n + j0..k * n + j0 + C];
+        let brow: &[f32; C] = b[k * n + j0..k * n + j0 + C]
+            .try_into()
+            .unwrap_or(&[0.0; C]);
         for (r, row) in acc.iter_mut().enumerate() {
             let av = a.at(i0 + r, k);
             for c in 0..C {
