@@ -71,6 +71,8 @@ pub trait Real: Float + Debug {
     fn vexp(self) -> Self;
     fn vexp_m1(self) -> Self;
     fn vtanh(self) -> Self;
+    /// ln(1 + e^-|x|), the part of softplus that needs a logarithm.
+    fn vln_1p_exp_neg_abs(self) -> Self;
 }
 impl Real for f32 {
     #[inline(always)]
@@ -89,6 +91,10 @@ impl Real for f32 {
     fn vtanh(self) -> Self {
         super::fastmath::tanh(self)
     }
+    #[inline(always)]
+    fn vln_1p_exp_neg_abs(self) -> Self {
+        super::fastmath::ln_1p_exp_neg_abs(self)
+    }
 }
 impl Real for f64 {
     #[inline(always)]
@@ -103,6 +109,9 @@ impl Real for f64 {
     }
     fn vtanh(self) -> Self {
         self.tanh()
+    }
+    fn vln_1p_exp_neg_abs(self) -> Self {
+        (-self.abs()).exp().ln_1p()
     }
 }
 
@@ -147,7 +156,7 @@ pub fn sigmoid<T: Real>(x: T) -> T {
 /// ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|).
 #[inline(always)]
 pub fn softplus<T: Real>(x: T) -> T {
-    x.max(T::zero()) + (-x.abs()).vexp().ln_1p()
+    x.max(T::zero()) + x.vln_1p_exp_neg_abs()
 }
 
 /// erfc(x) with fractional error below 1.2e-7 everywhere (Numerical Recipes' `erfcc`).

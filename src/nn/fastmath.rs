@@ -1,4 +1,4 @@
-//! exp, expm1 and tanh for f32 written as straight-line arithmetic, so that loops over them
+//! exp, expm1, tanh and ln(1 + e^-|x|) for f32 written as straight-line arithmetic, so that loops over them
 //! vectorize (a call into libm per element does not). Accuracy: a few ulp (tested against f64
 //! below); the polynomials are Cephes' (Moshier), which libm implementations descend from.
 
@@ -70,6 +70,20 @@ pub fn tanh(x: f32) -> f32 {
     if a < 0.625 { small } else { large }
 }
 
+/// ln(1 + e^-|x|), the tail of softplus: with u = e^-|x| in (0, 1], ln(1 + u) = 2 atanh(s),
+/// s = u / (2 + u) <= 1/3, whose odd series needs 9 terms for f32 and never cancels.
+#[inline(always)]
+pub fn ln_1p_exp_neg_abs(x: f32) -> f32 {
+    let u = exp(-x.abs());
+    let s = u / (2.0 + u);
+    let z = s * s;
+    let mut p = 1.0f32 / 19.0;
+    for c in [17.0f32, 15.0, 13.0, 11.0, 9.0, 7.0, 5.0, 3.0] {
+        p = p.mul_add(z, 1.0 / c);
+    }
+    2.0 * (p * z).mul_add(s, s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +129,17 @@ mod tests {
         assert_eq!(tanh(1e4), 1.0);
         assert_eq!(tanh(-1e30), -1.0);
         assert_eq!(exp_m1(-1e4), -1.0);
+    }
+
+    #[test]
+    fn ln_1p_exp_neg_abs_is_within_a_few_ulp() {
+        let want = |x: f32| (-(x as f64).abs()).exp().ln_1p();
+        let worst = grid()
+            .filter(|x| x.abs() < 87.0)
+            .map(|x| ulps(ln_1p_exp_neg_abs(x), want(x)))
+            .fold(0.0, f64::max);
+        assert!(worst < 4.0, "worst error {worst} ulp");
+        assert_eq!(ln_1p_exp_neg_abs(0.0), std::f32::consts::LN_2);
+        assert_eq!(ln_1p_exp_neg_abs(1e4), 0.0);
     }
 }
