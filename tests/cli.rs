@@ -816,11 +816,9 @@ fn checksum_mismatch_names_file_and_both_digests() {
 
 /// The real MNIST with one byte of the test labels changed (still a valid label).
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn real_data_with_a_modified_byte_fails_its_checksum() {
-    let Some(real) = common::real_data_dir("real_data_with_a_modified_byte_fails_its_checksum")
-    else {
-        return;
-    };
+    let real = common::real_mnist();
     let data = tempfile::tempdir().unwrap();
     for name in common::FILES {
         let src = real.join(format!("{name}.gz"));
@@ -1092,10 +1090,9 @@ fn diverged_run_is_recorded_and_others_continue() {
 // ---------------------------------------------------------------- real MNIST
 
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn real_mnist_short_run_learns() {
-    let Some(real) = common::real_data_dir("real_mnist_short_run_learns") else {
-        return;
-    };
+    let real = common::real_mnist();
     let work = tempfile::tempdir().unwrap();
     let out_dir: PathBuf = work.path().join("run");
     let mut cmd = actbench(work.path());

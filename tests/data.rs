@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const CLOSED: &str = "http://127.0.0.1:9/";
@@ -46,10 +46,9 @@ fn published_sums(dir: &Path) -> HashMap<String, String> {
 // ---------------------------------------------------------------- the real files
 
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn real_mnist_loads_like_the_mnist_crate() {
-    let Some(real) = common::real_data_dir("real_mnist_loads_like_the_mnist_crate") else {
-        return;
-    };
+    let real = common::real_mnist();
     let m = actbench::data::load(&real, true, false).unwrap();
     assert_eq!(m.train.len(), 60_000);
     assert_eq!(m.train.images.len(), 60_000 * 784);
@@ -93,33 +92,6 @@ fn real_mnist_loads_like_the_mnist_crate() {
 }
 
 // ---------------------------------------------------------------- download
-
-/// Where the real MNIST's `.gz` files are, for the server to serve.
-fn source_dir(test: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("ACTBENCH_DATA_DIR") {
-        Some(d) if !d.is_empty() => {
-            let d = PathBuf::from(d);
-            if d.is_absolute() {
-                d
-            } else {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join(d)
-            }
-        }
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist"),
-    };
-    if common::FILES
-        .iter()
-        .all(|n| dir.join(format!("{n}.gz")).is_file())
-    {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {test} skipped: no MNIST .gz files in {}",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// The four real `.gz` files by name.
 fn real_files(dir: &Path) -> HashMap<String, Vec<u8>> {
@@ -261,10 +233,9 @@ fn assert_fetched(f: &Fetched, data: &Path, source: &Path) {
 }
 
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn fetch_downloads_and_verifies_the_four_files() {
-    let Some(source) = source_dir("fetch_downloads_and_verifies_the_four_files") else {
-        return;
-    };
+    let source = common::real_mnist();
     let (url, log) = serve(real_files(&source));
     let data = tempfile::tempdir().unwrap();
     let f = fetch(&url, data.path());
@@ -285,10 +256,9 @@ fn fetch_downloads_and_verifies_the_four_files() {
 }
 
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn fetch_falls_back_to_the_next_mirror() {
-    let Some(source) = source_dir("fetch_falls_back_to_the_next_mirror") else {
-        return;
-    };
+    let source = common::real_mnist();
     let (url, log) = serve(real_files(&source));
     let data = tempfile::tempdir().unwrap();
     let f = fetch(&format!("{CLOSED},{url}"), data.path());
@@ -297,10 +267,9 @@ fn fetch_falls_back_to_the_next_mirror() {
 }
 
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn fetch_falls_back_after_http_404() {
-    let Some(source) = source_dir("fetch_falls_back_after_http_404") else {
-        return;
-    };
+    let source = common::real_mnist();
     let (url, log) = serve(real_files(&source));
     let data = tempfile::tempdir().unwrap();
     let missing = url.replace("/mnist/", "/elsewhere/");
@@ -324,10 +293,9 @@ fn fetch_from_a_mirror_without_the_files_reports_http_404() {
 }
 
 #[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn fetch_refuses_corrupted_files_and_keeps_nothing() {
-    let Some(source) = source_dir("fetch_refuses_corrupted_files_and_keeps_nothing") else {
-        return;
-    };
+    let source = common::real_mnist();
     // Every file decompressed, one payload byte changed, compressed again: valid gzip and IDX,
     // wrong content.
     let mut corrupted = HashMap::new();

@@ -88,25 +88,40 @@ pub fn tiny_sized(n_train: usize, n_test: usize, gz: bool) -> tempfile::TempDir 
     dir
 }
 
-/// The real MNIST, when `ACTBENCH_DATA_DIR` is set (relative paths are taken from the crate
-/// root, as CI sets `../shared/mnist`); `None` with a printed note otherwise.
-pub fn real_data_dir(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("ACTBENCH_DATA_DIR") {
-        Some(d) if !d.is_empty() => {
-            let d = PathBuf::from(d);
-            Some(if d.is_absolute() {
-                d
-            } else {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join(d)
-            })
-        }
-        _ => {
-            eprintln!(
-                "note: {test} skipped: set ACTBENCH_DATA_DIR to the real MNIST (e.g. ../shared/mnist)"
-            );
-            None
-        }
-    }
+/// Where the real MNIST lies under `$ACTBENCH_DATA_DIR` ("." while the variable names the MNIST
+/// folder itself; the one line to change when it names a folder of datasets instead).
+const MNIST_UNDER_DATA_DIR: &str = ".";
+
+/// The real MNIST (its four `.gz` files and `SHA256SUMS`) for a test that needs it.
+///
+/// Such tests are marked `#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]`, so that a plain
+/// `cargo test` reports them as ignored instead of passing them silently; `.ci/run` runs them with
+/// `--include-ignored` and fails if any was ignored. When they run, the data must be there: an
+/// unset `ACTBENCH_DATA_DIR` or a folder missing any file fails the test with a message saying
+/// which. Relative paths are taken from the crate root (CI sets `../shared/mnist`).
+pub fn real_mnist() -> PathBuf {
+    let Some(root) = std::env::var_os("ACTBENCH_DATA_DIR").filter(|d| !d.is_empty()) else {
+        panic!(
+            "this test needs the real MNIST: set ACTBENCH_DATA_DIR (e.g. ../shared/mnist), \
+             or run without --include-ignored to skip it"
+        );
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(root);
+    let dir = root.join(MNIST_UNDER_DATA_DIR);
+    let missing: Vec<String> = FILES
+        .iter()
+        .map(|n| format!("{n}.gz"))
+        .chain(["SHA256SUMS".to_string()])
+        .filter(|n| !dir.join(n).is_file())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ACTBENCH_DATA_DIR={} is incomplete: {} lacks {}",
+        root.display(),
+        dir.display(),
+        missing.join(", ")
+    );
+    dir
 }
 
 /// Names in `dir`, sorted.
