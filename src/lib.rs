@@ -11,6 +11,7 @@ pub mod plot;
 pub mod progress;
 pub mod results;
 pub mod run;
+pub mod stats;
 pub mod train;
 
 /// The text of `actbench list`: every built-in with its formula and parameter default.

@@ -80,7 +80,7 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
 fn plot_error(e: actbench::plot::PlotError) -> (u8, String) {
     use actbench::plot::PlotError::*;
     let code = match e {
-        BadData { .. } | UnsupportedFormat { .. } | Read { .. } => 2,
+        Read(_) | BadData { .. } | UnsupportedFormat { .. } => 2,
         Write { .. } | Draw { .. } | Font => 1,
     };
     (code, e.to_string())

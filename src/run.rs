@@ -2,12 +2,13 @@
 //! results after each finished job, print the summary.
 
 use crate::cli::TrainArgs;
-use crate::compare::{Format, RunStatus, SummaryRow, render_run_summary};
+use crate::compare::{Format, render_run_summary};
 use crate::data::{self, DataError, Mnist, mnist};
 use crate::nn::AdamConfig;
 use crate::progress::Display;
 use crate::results::files::{check_out_dir, create_run_dir, csv_bytes, write_atomic};
-use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, meta};
+use crate::results::rows::{epoch_row, summary_row};
+use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, SummaryRow, meta};
 use crate::train::{self, BatchStats, Data, EpochRecord, Outcome, Progress, TrainConfig};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -320,74 +321,6 @@ fn write_results(
         &csv_bytes(&SUMMARY_COLUMNS, &done).map_err(csv_err)?,
     )
     .map_err(|e| output_error(dir, e))
-}
-
-fn epoch_row(name: &str, seed: u64, r: &EpochRecord) -> EpochRow {
-    EpochRow {
-        activation: name.to_string(),
-        seed,
-        epoch: r.epoch as u32,
-        seconds: r.seconds,
-        train_loss: r.train.loss,
-        train_accuracy: r.train.accuracy,
-        val_loss: r.val.map(|m| m.loss),
-        val_accuracy: r.val.map(|m| m.accuracy),
-        test_loss: Some(r.test.loss),
-        test_accuracy: Some(r.test.accuracy),
-    }
-}
-
-fn summary_row(
-    name: &str,
-    seed: u64,
-    cfg: &TrainConfig,
-    threads: usize,
-    (n_train, n_val, n_test): (usize, usize, usize),
-    o: &Outcome,
-) -> SummaryRow {
-    let ok = o.diverged.is_none();
-    let last = o.epochs.last().filter(|_| ok);
-    let metric = |f: &dyn Fn(&EpochRecord) -> Option<f64>| last.and_then(f);
-    SummaryRow {
-        activation: name.to_string(),
-        seed,
-        status: if ok {
-            RunStatus::Ok
-        } else {
-            RunStatus::Diverged
-        },
-        epochs: cfg.epochs,
-        batch_size: cfg.batch_size,
-        hidden: cfg
-            .hidden
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join("-"),
-        // Through its shortest decimal form, so 0.001f32 is written 0.001, not 0.0010000000474974513.
-        learning_rate: cfg
-            .adam
-            .lr
-            .to_string()
-            .parse()
-            .unwrap_or(cfg.adam.lr as f64),
-        train_samples: n_train,
-        val_samples: n_val,
-        test_samples: n_test,
-        parameters: o.parameters,
-        threads,
-        train_seconds: ok.then_some(o.train_seconds),
-        seconds_per_epoch: ok.then(|| {
-            o.epochs.iter().map(|e| e.seconds).sum::<f64>() / o.epochs.len().max(1) as f64
-        }),
-        eval_seconds: ok.then_some(o.eval_seconds),
-        final_train_loss: metric(&|e| Some(e.train.loss)),
-        final_train_accuracy: metric(&|e| Some(e.train.accuracy)),
-        final_val_loss: metric(&|e| e.val.map(|v| v.loss)),
-        final_val_accuracy: metric(&|e| e.val.map(|v| v.accuracy)),
-        test_loss: metric(&|e| Some(e.test.loss)),
-        test_accuracy: metric(&|e| Some(e.test.accuracy)),
-    }
 }
 
 /// `actbench fetch`: download what is missing and verify all four files.

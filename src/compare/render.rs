@@ -3,9 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::input::{RunStatus, SummaryRow};
 use super::report::{ActivationComparison, CompareReport, SideStats};
-use super::stats::MeanStd;
+use crate::results::{RunStatus, SummaryRow};
+use crate::stats::{MeanStd, first_seen};
 
 /// Output format of `compare` and of the run summary table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -459,13 +459,7 @@ struct RunGroup {
 }
 
 fn group_runs(rows: &[SummaryRow]) -> Vec<RunGroup> {
-    let mut names: Vec<&str> = Vec::new();
-    for row in rows {
-        if !names.contains(&row.activation.as_str()) {
-            names.push(&row.activation);
-        }
-    }
-    names
+    first_seen(rows.iter().map(|r| r.activation.as_str()))
         .into_iter()
         .map(|name| {
             let all: Vec<&SummaryRow> = rows.iter().filter(|r| r.activation == name).collect();

@@ -3,12 +3,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::input::{
-    CompareError, RunStatus, SummaryRow, read_calibration, read_init, read_summary,
-    resolve_summary_path,
-};
+use super::error::CompareError;
 use super::render::Format;
-use super::stats::{MeanStd, WelchResult, welch_t_test};
+use crate::results::read::{read_run_json, read_summary, run_folder, summary_path};
+use crate::results::{RunStatus, SummaryRow};
+use crate::stats::{MeanStd, WelchResult, first_seen, welch_t_test};
 
 /// Significance level for marking an accuracy difference as real.
 pub const SIGNIFICANCE_LEVEL: f64 = 0.05;
@@ -251,13 +250,16 @@ struct Side {
 
 impl Side {
     fn load(path: &Path) -> Result<Side, CompareError> {
-        let csv_path = resolve_summary_path(path)?;
+        let csv_path = summary_path(path)?;
         let rows = read_summary(&csv_path)?;
-        let (gflops, calibration_problem) = match read_calibration(&csv_path) {
-            Ok(g) => (g, None),
-            Err(problem) => (None, Some(problem)),
+        let (run, calibration_problem) = match read_run_json(run_folder(&csv_path)) {
+            Ok(run) => (run, None),
+            Err(problem) => (None, Some(problem.to_string())),
         };
-        let init = read_init(&csv_path);
+        let gflops = run.as_ref().and_then(|r| r.gflops);
+        let init = run
+            .as_ref()
+            .and_then(|r| r.config.as_ref()?.get("init")?.as_str().map(str::to_owned));
         Ok(Side {
             csv_path,
             rows,
@@ -311,13 +313,7 @@ impl Findings {
 
 /// Activation names: baseline order first, then candidate-only ones.
 fn activations(base: &[SummaryRow], cand: &[SummaryRow]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for row in base.iter().chain(cand) {
-        if !names.contains(&row.activation) {
-            names.push(row.activation.clone());
-        }
-    }
-    names
+    first_seen(base.iter().chain(cand).map(|r| r.activation.clone()))
 }
 
 fn compare_activation(
@@ -451,13 +447,7 @@ fn check_config(act: &str, base: &[&SummaryRow], cand: &[&SummaryRow], findings:
 
 /// Distinct values in first-seen order.
 fn distinct(rows: &[&SummaryRow], get: fn(&SummaryRow) -> String) -> Vec<String> {
-    let mut values: Vec<String> = Vec::new();
-    for value in rows.iter().map(|r| get(r)) {
-        if !values.contains(&value) {
-            values.push(value);
-        }
-    }
-    values
+    first_seen(rows.iter().map(|r| get(r)))
 }
 
 /// A candidate run diverging where the baseline trained is a regression; the

@@ -10,9 +10,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{self, Series, Stat};
-use super::{
-    DrawResult, EpochRow, Figure, PlotError, finite_runs, padded_range, render, series_colour,
-};
+use super::{DrawResult, Figure, PlotError, finite_runs, padded_range, render, series_colour};
+use crate::results::EpochRow;
+use crate::results::read::read_epochs;
 
 const SIZE: (u32, u32) = (1200, 500);
 const LEGEND_WIDTH: u32 = 210;
@@ -35,7 +35,7 @@ pub fn plot_curves(rows: &[EpochRow], out_dir: &Path) -> Result<(), PlotError> {
 
 /// Reads `run_dir/epochs.csv` and writes the curves next to it.
 pub fn plot_run(run_dir: &Path) -> Result<(), PlotError> {
-    let rows = data::read_epochs(run_dir)?;
+    let rows = read_epochs(run_dir)?;
     plot_curves(&rows, run_dir)
 }
 

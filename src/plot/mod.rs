@@ -21,27 +21,46 @@ use plotters::style::FontStyle;
 
 pub use activations::{ActivationCurve, plot_activations};
 pub use curves::{plot_curves, plot_run};
-pub use data::{EpochRow, read_epochs};
+
+use crate::results::read::ReadError;
 
 /// Every failure is one line that names the file involved.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The run's `epochs.csv` is missing or holds what no run writes (exit 2).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The chart could not be written (exit 1).
     #[error("cannot write {}: {source}", path.display())]
     Write {
+        /// The chart's file.
         path: PathBuf,
+        /// What the system said.
         source: std::io::Error,
     },
+    /// Data given to a plotting function that it cannot draw (exit 2).
     #[error("{}: {message}", path.display())]
-    BadData { path: PathBuf, message: String },
+    BadData {
+        /// The chart's file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The output name ends neither in `.png` nor in `.svg` (exit 2).
     #[error("{}: unsupported output format (use a .png or .svg file name)", path.display())]
-    UnsupportedFormat { path: PathBuf },
+    UnsupportedFormat {
+        /// The chart's file.
+        path: PathBuf,
+    },
+    /// plotters failed (exit 1).
     #[error("{}: drawing failed: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The chart's file.
+        path: PathBuf,
+        /// plotters' message.
+        message: String,
+    },
+    /// The embedded font did not load (exit 1).
     #[error("embedded font assets/fonts/DejaVuSans.ttf could not be loaded")]
     Font,
 }

@@ -4,6 +4,8 @@ use std::path::Path;
 use super::activations::{KinkMarks, derivative_segments, kink_marks};
 use super::curves::EpochAxis;
 use super::*;
+use crate::results::EpochRow;
+use crate::results::read::read_epochs;
 
 /// Decodes a PNG written by this module into (width, height, RGB bytes).
 fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {
@@ -287,16 +289,19 @@ fn bad_run_folders_are_clear_errors() {
 
     let good = "relu,1,1,0.5,0.9,0.7,,,,";
     let cases = [
-        ("", "empty file"),
-        ("activation,seed,epoch\nrelu,1,1\n", "expected header"),
+        ("", "file is empty"),
         (
-            &format!(
-                "{}\n{good}\n",
-                HEADER_LINE.replace("seed,epoch", "epoch,seed")
-            ),
-            "expected header",
+            "activation,seed,epoch\nrelu,1,1\n",
+            "missing column(s) `seconds`",
         ),
-        (&format!("{HEADER_LINE}\n"), "no data rows"),
+        (
+            &format!("{HEADER_LINE},note\n{good},x\n"),
+            "unexpected column(s) `note`",
+        ),
+        (
+            &format!("{HEADER_LINE}\n"),
+            "has a header but no result rows",
+        ),
         (
             &format!("{HEADER_LINE}\n{good}\nrelu,1,2,0.5,abc,0.7,,,,\n"),
             "line 3, column `train_loss`",
@@ -311,11 +316,11 @@ fn bad_run_folders_are_clear_errors() {
         ),
         (
             &format!("{HEADER_LINE}\nrelu,1,1,0.5,0.9\n"),
-            "line 2: 5 fields, expected 10",
+            "line 2: expected 10 fields, found 5",
         ),
         (
             &format!("{HEADER_LINE}\nrelu,1,0,0.5,0.9,0.7,,,,\n"),
-            "epoch must be >= 1",
+            "epochs count from 1",
         ),
         (&format!("{HEADER_LINE}\n{good}\n{good}\n"), "duplicate"),
     ];

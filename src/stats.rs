@@ -1,21 +1,32 @@
-//! Small statistics kit: mean ± sample std and Welch's t-test.
-//!
-//! Implemented here rather than pulled from a crate because we need only a
-//! few functions and want control over the zero-variance cases.
+//! Small statistics kit shared by `compare`, `plot` and the run summary: mean ± sample std,
+//! Welch's t-test, and first-seen order.
 
-use super::input::{RunStatus, SummaryRow};
+use crate::results::{RunStatus, SummaryRow};
+
+/// The distinct items of `items`, in the order they first appear (the order of a results
+/// file, so tables and colours follow it).
+pub fn first_seen<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
 
 /// Mean of `n` values and, when `n >= 2`, their sample standard deviation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MeanStd {
+    /// How many values.
     pub n: usize,
+    /// Their mean.
     pub mean: f64,
     /// Sample standard deviation (n - 1 denominator); `None` for a single value.
     pub std: Option<f64>,
 }
 
 impl MeanStd {
-    /// `None` for an empty slice.
     /// Mean ± std of one summary column over the runs that finished (`ok`), skipping empty
     /// cells; diverged runs are counted elsewhere, never averaged.
     pub fn over_ok(
@@ -30,6 +41,7 @@ impl MeanStd {
         MeanStd::of(&values)
     }
 
+    /// Mean ± std of `values`; `None` for an empty slice.
     pub fn of(values: &[f64]) -> Option<MeanStd> {
         let (mean, var) = mean_var(values)?;
         Some(MeanStd {

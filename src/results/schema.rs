@@ -1,0 +1,195 @@
+//! The columns of `summary.csv` and `epochs.csv` and their row types.
+//!
+//! Each row type is used both to write and to read its file: the struct's field order is the
+//! column order written, and the reader matches cells to fields by header name. To add a
+//! column later, add the field and its name to the column list, give the field a
+//! `#[serde(default = ..)]` for files written before it existed, and list it in the file's
+//! `*_OPTIONAL` columns, so that old run folders stay readable.
+
+use serde::{Deserialize, Serialize};
+
+/// Column names of `summary.csv`, in file order. [`SummaryRow`]'s fields follow it.
+pub const SUMMARY_COLUMNS: [&str; 21] = [
+    "activation",
+    "seed",
+    "status",
+    "epochs",
+    "batch_size",
+    "hidden",
+    "learning_rate",
+    "train_samples",
+    "val_samples",
+    "test_samples",
+    "parameters",
+    "threads",
+    "train_seconds",
+    "seconds_per_epoch",
+    "eval_seconds",
+    "final_train_loss",
+    "final_train_accuracy",
+    "final_val_loss",
+    "final_val_accuracy",
+    "test_loss",
+    "test_accuracy",
+];
+
+/// Columns of `summary.csv` that files written by older versions may lack; the reader gives
+/// their fields a serde default. None yet: every column has been there since the first version.
+pub const SUMMARY_OPTIONAL: [&str; 0] = [];
+
+/// Outcome of one training run; written as `ok` / `diverged`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Trained every epoch with finite losses.
+    Ok,
+    /// A loss stopped being finite; the row's metric cells are empty.
+    Diverged,
+}
+
+/// One row of `summary.csv` (one activation × seed).
+///
+/// Metric cells are empty (`None`) for diverged runs; `final_val_*` are empty when validation
+/// is disabled. Accuracies are fractions in \[0, 1\], times are seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Activation as given on the command line, e.g. `relu` or `leaky_relu:0.1`.
+    pub activation: String,
+    /// The seed of this job's initialisation and shuffling.
+    pub seed: u64,
+    /// `ok` or `diverged`.
+    pub status: RunStatus,
+    /// Epochs requested.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Hidden layer widths, e.g. `128-64`.
+    pub hidden: String,
+    /// Adam's learning rate, in its shortest decimal form.
+    pub learning_rate: f64,
+    /// Samples trained on per epoch.
+    pub train_samples: usize,
+    /// Samples held out for validation (0 when disabled).
+    pub val_samples: usize,
+    /// Samples in the test set.
+    pub test_samples: usize,
+    /// Trainable parameters of the network.
+    pub parameters: usize,
+    /// Threads of the run's pool (models trained at once).
+    pub threads: usize,
+    /// Training time of all epochs, evaluation included.
+    pub train_seconds: Option<f64>,
+    /// Mean of the per-epoch times.
+    pub seconds_per_epoch: Option<f64>,
+    /// Time spent evaluating (validation and test).
+    pub eval_seconds: Option<f64>,
+    /// Mean training loss of the last epoch.
+    pub final_train_loss: Option<f64>,
+    /// Training accuracy of the last epoch.
+    pub final_train_accuracy: Option<f64>,
+    /// Validation loss after the last epoch.
+    pub final_val_loss: Option<f64>,
+    /// Validation accuracy after the last epoch.
+    pub final_val_accuracy: Option<f64>,
+    /// Test loss after the last epoch.
+    pub test_loss: Option<f64>,
+    /// Test accuracy after the last epoch.
+    pub test_accuracy: Option<f64>,
+}
+
+/// Column names of `epochs.csv`, in file order. [`EpochRow`]'s fields follow it.
+pub const EPOCH_COLUMNS: [&str; 10] = [
+    "activation",
+    "seed",
+    "epoch",
+    "seconds",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "test_loss",
+    "test_accuracy",
+];
+
+/// Columns of `epochs.csv` that files written by older versions may lack (none yet).
+pub const EPOCH_OPTIONAL: [&str; 0] = [];
+
+/// One row of `epochs.csv`: one activation, seed and epoch. `seconds` is that epoch's training
+/// plus validation time; `val_*` are empty when validation is disabled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRow {
+    /// Activation as given on the command line.
+    pub activation: String,
+    /// The job's seed.
+    pub seed: u64,
+    /// Epoch number, from 1.
+    pub epoch: u32,
+    /// Training plus validation time of this epoch.
+    pub seconds: f64,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// Training accuracy over the epoch's batches.
+    pub train_accuracy: f64,
+    /// Validation loss after the epoch; empty without validation.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy after the epoch; empty without validation.
+    pub val_accuracy: Option<f64>,
+    /// Test loss after the epoch.
+    pub test_loss: Option<f64>,
+    /// Test accuracy after the epoch.
+    pub test_accuracy: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer takes the header from the column list and the cells from the fields in
+    /// declaration order: both orders must agree.
+    #[test]
+    fn field_order_is_column_order() {
+        fn header_of<T: Serialize>(row: &T) -> String {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.serialize(row).unwrap();
+            let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            text.lines().next().unwrap().to_owned()
+        }
+        let summary = SummaryRow {
+            activation: "relu".into(),
+            seed: 1,
+            status: RunStatus::Ok,
+            epochs: 1,
+            batch_size: 1,
+            hidden: "1".into(),
+            learning_rate: 0.1,
+            train_samples: 1,
+            val_samples: 0,
+            test_samples: 1,
+            parameters: 1,
+            threads: 1,
+            train_seconds: None,
+            seconds_per_epoch: None,
+            eval_seconds: None,
+            final_train_loss: None,
+            final_train_accuracy: None,
+            final_val_loss: None,
+            final_val_accuracy: None,
+            test_loss: None,
+            test_accuracy: None,
+        };
+        assert_eq!(header_of(&summary), SUMMARY_COLUMNS.join(","));
+        let epoch = EpochRow {
+            activation: "relu".into(),
+            seed: 1,
+            epoch: 1,
+            seconds: 0.0,
+            train_loss: 0.0,
+            train_accuracy: 0.0,
+            val_loss: None,
+            val_accuracy: None,
+            test_loss: None,
+            test_accuracy: None,
+        };
+        assert_eq!(header_of(&epoch), EPOCH_COLUMNS.join(","));
+    }
+}
