@@ -1,0 +1,96 @@
+//! The fuzz targets' entry points, shared by the libFuzzer targets in `fuzz_targets/` and by
+//! `tests/fuzz_corpus.rs`, which replays the committed corpora on every `cargo test` without the
+//! fuzz toolchain. Each takes arbitrary bytes and may return any `Err`; a panic, a hang or an
+//! unbounded allocation is a bug. Where a reader accepts its input, the entry checks what the
+//! acceptance promises.
+
+use std::path::Path;
+
+/// The IDX reader, raw and gzip. The first byte chooses the file name (`.gz` or not) and what the
+/// file must hold (images of 28 x 28 or labels < 10); the rest is the file.
+pub fn idx(data: &[u8]) {
+    use actbench::data::idx;
+    let Some((&selector, file)) = data.split_first() else {
+        return;
+    };
+    let name = if selector & 1 == 1 { "f.gz" } else { "f" };
+    let path = Path::new(name);
+    let Ok(bytes) = idx::decode(path, file.to_vec()) else {
+        return;
+    };
+    let Ok(parsed) = idx::parse(path, bytes) else {
+        return;
+    };
+    let items: usize = parsed.dims.iter().product();
+    assert_eq!(items, parsed.data.len(), "accepted payload disagrees with its header");
+    if selector & 2 == 0 {
+        if let Ok(n) = idx::check_images(path, &parsed, 28, 28) {
+            assert_eq!(n * 28 * 28, parsed.data.len());
+        }
+    } else if let Ok(n) = idx::check_labels(path, &parsed, 10) {
+        assert_eq!(n, parsed.data.len());
+        assert!(parsed.data.iter().all(|&l| l < 10));
+    }
+}
+
+/// The activation-spec parser (`--activations`). Accepted activations are evaluated at a few
+/// points: a finite input must not give NaN.
+pub fn activation_spec(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(choices) = actbench::nn::catalog::parse_list(text) else {
+        return;
+    };
+    assert!(!choices.is_empty(), "an accepted list names at least one activation");
+    for choice in choices {
+        let f = choice.hidden.function();
+        for x in [-1e4f32, -3.0, -0.5, 0.0, 0.5, 3.0, 1e4] {
+            let y = f.value(x);
+            assert!(!y.is_nan(), "{}({x}) is NaN", choice.name);
+            assert!(!f.derivative(x, y).is_nan(), "{}'({x}) is NaN", choice.name);
+        }
+    }
+}
+
+/// A scratch run folder holding `files`, for the readers that take a path.
+fn run_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).expect("write a scratch file");
+    }
+    dir
+}
+
+/// `summary.csv` as `compare` reads it. Accepted rows must hold what the reader promises.
+pub fn summary_csv(data: &[u8]) {
+    let dir = run_dir(&[("summary.csv", data)]);
+    let Ok(rows) = actbench::compare::read_summary(dir.path()) else {
+        return;
+    };
+    for row in &rows {
+        for acc in [row.test_accuracy, row.final_train_accuracy].into_iter().flatten() {
+            assert!((0.0..=1.0).contains(&acc), "accuracy {acc} accepted");
+        }
+    }
+}
+
+/// `epochs.csv` as `plot` reads it.
+pub fn epochs_csv(data: &[u8]) {
+    let dir = run_dir(&[("epochs.csv", data)]);
+    if let Ok(rows) = actbench::plot::read_epochs(dir.path()) {
+        assert!(!rows.is_empty(), "an accepted epochs.csv has rows");
+        assert!(rows.iter().all(|r| r.epoch >= 1), "epoch 0 accepted");
+    }
+}
+
+/// `run.json` as `compare` reads it (calibration, configuration), beside a valid summary: the
+/// comparison of the run with itself may fail on the JSON, never panic.
+pub fn run_json(data: &[u8]) {
+    const SUMMARY: &[u8] = include_bytes!("corpus/summary_csv/small.csv");
+    let dir = run_dir(&[("summary.csv", SUMMARY), ("run.json", data)]);
+    let opts = actbench::compare::CompareOptions::default();
+    if let Ok(report) = actbench::compare::compare(dir.path(), dir.path(), &opts) {
+        let _ = report.render();
+    }
+}
