@@ -22,7 +22,11 @@ pub fn idx(data: &[u8]) {
         return;
     };
     let items: usize = parsed.dims.iter().product();
-    assert_eq!(items, parsed.data.len(), "accepted payload disagrees with its header");
+    assert_eq!(
+        items,
+        parsed.data.len(),
+        "accepted payload disagrees with its header"
+    );
     if selector & 2 == 0 {
         if let Ok(n) = idx::check_images(path, &parsed, 28, 28) {
             assert_eq!(n * 28 * 28, parsed.data.len());
@@ -42,7 +46,10 @@ pub fn activation_spec(data: &[u8]) {
     let Ok(choices) = actbench::nn::catalog::parse_list(text) else {
         return;
     };
-    assert!(!choices.is_empty(), "an accepted list names at least one activation");
+    assert!(
+        !choices.is_empty(),
+        "an accepted list names at least one activation"
+    );
     for choice in choices {
         let f = choice.hidden.function();
         for x in [-1e4f32, -3.0, -0.5, 0.0, 0.5, 3.0, 1e4] {
@@ -69,7 +76,10 @@ pub fn summary_csv(data: &[u8]) {
         return;
     };
     for row in &rows {
-        for acc in [row.test_accuracy, row.final_train_accuracy].into_iter().flatten() {
+        for acc in [row.test_accuracy, row.final_train_accuracy]
+            .into_iter()
+            .flatten()
+        {
             assert!((0.0..=1.0).contains(&acc), "accuracy {acc} accepted");
         }
     }

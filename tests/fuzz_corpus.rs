@@ -28,7 +28,11 @@ fn replay(target: &str, entry: fn(&[u8])) {
             panic!("{target}: {} panicked", file.display());
         }
         let took = start.elapsed();
-        assert!(took < PER_INPUT, "{target}: {} took {took:?}", file.display());
+        assert!(
+            took < PER_INPUT,
+            "{target}: {} took {took:?}",
+            file.display()
+        );
     }
 }
 
