@@ -127,8 +127,8 @@ mod tests {
                 // The parameters live in f32: each step rounds them (half an ulp) and m, v and
                 // lr_t carry f32 rounding too; numpy's float32 run of the same rule strays up to
                 // 2 ulps from float64 by step 5. 4 ulps of the parameter's scale allows that and
-                // nothing a different rule gives (beta1 = 0.8 moves step 2 by 2e-5 to 6e-5; PyTorch's
-                // epsilon placement moves the 1e-7 parameter by ~5e-4 on step 1).
+                // nothing a different rule gives (beta1 = 0.8 moves step 2 by 2e-5 to 6e-5;
+                // PyTorch's epsilon placement moves the 1e-7 parameter by ~5e-4 on step 1).
                 let tol = 4.0 * f32::EPSILON as f64 * want.abs().max(1.0);
                 assert!(
                     (got as f64 - want).abs() <= tol,
