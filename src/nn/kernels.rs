@@ -7,9 +7,11 @@
 
 use crate::data::Batch;
 
-/// Rows and columns of one register tile: 4 x 16 f32 accumulators are 8 AVX2 registers.
-const TR: usize = 4;
-const TC: usize = 16;
+/// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers. (Public,
+/// with `TC` and `SC`, so that the gradient test picks shapes that reach every tile.)
+pub const TR: usize = 4;
+/// Columns of one register tile of `gemm`; narrower column edges take 8, 4, 2, 1 columns.
+pub const TC: usize = 16;
 
 /// A matrix operand read through strides, so transposes cost nothing.
 #[derive(Clone, Copy)]
@@ -135,7 +137,7 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 
 /// Output columns one register block of the sparse kernels accumulates: 64 f32 are 8 AVX2
 /// registers, leaving room for the loads.
-const SC: usize = 64;
+pub const SC: usize = 64;
 
 /// `out = init + sum_e values[e] * m[idx[e], ..]` for a row-major `m` as wide as `out`, entries
 /// in order: a sparse vector times a dense matrix. Each block of `SC` outputs stays in registers
