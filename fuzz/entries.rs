@@ -60,47 +60,66 @@ pub fn activation_spec(data: &[u8]) {
     }
 }
 
-/// A scratch run folder holding `files`, for the readers that take a path.
-fn run_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    for (name, bytes) in files {
-        std::fs::write(dir.path().join(name), bytes).expect("write a scratch file");
-    }
-    dir
-}
-
-/// `summary.csv` as `compare` reads it. Accepted rows must hold what the reader promises.
+/// `summary.csv` as `compare` reads it. Accepted rows must hold what the reader promises, and a
+/// run compared with itself renders in every format.
 pub fn summary_csv(data: &[u8]) {
-    let dir = run_dir(&[("summary.csv", data)]);
-    let Ok(rows) = actbench::compare::read_summary(dir.path()) else {
+    use actbench::compare::{CompareOptions, Format, compare};
+    let Ok(rows) = actbench::results::read::summary_from_bytes(data) else {
         return;
     };
     for row in &rows {
-        for acc in [row.test_accuracy, row.final_train_accuracy]
-            .into_iter()
-            .flatten()
-        {
+        let accuracies = [
+            row.test_accuracy,
+            row.final_train_accuracy,
+            row.final_val_accuracy,
+        ];
+        for acc in accuracies.into_iter().flatten() {
+            assert!((0.0..=1.0).contains(&acc), "accuracy {acc} accepted");
+        }
+    }
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(dir.path().join("summary.csv"), data).expect("write summary.csv");
+    for format in [Format::Table, Format::Markdown, Format::Csv] {
+        let opts = CompareOptions {
+            format,
+            ..CompareOptions::default()
+        };
+        if let Ok(report) = compare(dir.path(), dir.path(), &opts) {
+            let _ = report.render();
+        }
+    }
+}
+
+/// `epochs.csv` as `plot` reads it: accepted values are finite and within what a run writes.
+pub fn epochs_csv(data: &[u8]) {
+    use actbench::results::read::{MAX_LOSS, epochs_from_bytes};
+    let Ok(rows) = epochs_from_bytes(data) else {
+        return;
+    };
+    assert!(!rows.is_empty(), "an accepted epochs.csv has rows");
+    for r in &rows {
+        assert!(r.epoch >= 1, "epoch 0 accepted");
+        assert!(
+            r.seconds.is_finite() && r.seconds >= 0.0,
+            "seconds {}",
+            r.seconds
+        );
+        let losses = [Some(r.train_loss), r.val_loss, r.test_loss];
+        for loss in losses.into_iter().flatten() {
+            assert!((0.0..=MAX_LOSS).contains(&loss), "loss {loss} accepted");
+        }
+        let accuracies = [Some(r.train_accuracy), r.val_accuracy, r.test_accuracy];
+        for acc in accuracies.into_iter().flatten() {
             assert!((0.0..=1.0).contains(&acc), "accuracy {acc} accepted");
         }
     }
 }
 
-/// `epochs.csv` as `plot` reads it.
-pub fn epochs_csv(data: &[u8]) {
-    let dir = run_dir(&[("epochs.csv", data)]);
-    if let Ok(rows) = actbench::plot::read_epochs(dir.path()) {
-        assert!(!rows.is_empty(), "an accepted epochs.csv has rows");
-        assert!(rows.iter().all(|r| r.epoch >= 1), "epoch 0 accepted");
-    }
-}
-
-/// `run.json` as `compare` reads it (calibration, configuration), beside a valid summary: the
-/// comparison of the run with itself may fail on the JSON, never panic.
+/// `run.json` as `compare` reads it (its configuration and calibration).
 pub fn run_json(data: &[u8]) {
-    const SUMMARY: &[u8] = include_bytes!("corpus/summary_csv/small.csv");
-    let dir = run_dir(&[("summary.csv", SUMMARY), ("run.json", data)]);
-    let opts = actbench::compare::CompareOptions::default();
-    if let Ok(report) = actbench::compare::compare(dir.path(), dir.path(), &opts) {
-        let _ = report.render();
+    if let Ok(run) = actbench::results::read::run_json_from_bytes(data) {
+        if let Some(g) = run.gflops {
+            assert!(g.is_finite() && g > 0.0, "gflops {g} accepted");
+        }
     }
 }
