@@ -117,9 +117,9 @@ pub fn epochs_csv(data: &[u8]) {
 
 /// `run.json` as `compare` reads it (its configuration and calibration).
 pub fn run_json(data: &[u8]) {
-    if let Ok(run) = actbench::results::read::run_json_from_bytes(data) {
-        if let Some(g) = run.gflops {
-            assert!(g.is_finite() && g > 0.0, "gflops {g} accepted");
-        }
+    if let Ok(run) = actbench::results::read::run_json_from_bytes(data)
+        && let Some(g) = run.gflops
+    {
+        assert!(g.is_finite() && g > 0.0, "gflops {g} accepted");
     }
 }
