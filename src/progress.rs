@@ -23,7 +23,12 @@ impl Display {
         if !std::io::stderr().is_terminal() {
             return Display::Lines;
         }
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        Display::bars(ProgressDrawTarget::stderr(), labels, epochs, batches)
+    }
+
+    /// Bars drawn to `target` (hidden in tests), each waiting until its job starts.
+    fn bars(target: ProgressDrawTarget, labels: &[String], epochs: usize, batches: usize) -> Self {
+        let multi = MultiProgress::with_draw_target(target);
         let style =
             ProgressStyle::with_template("{prefix:>16} [{bar:28}] {pos:>6}/{len} {msg} eta {eta}")
                 .map(|s| s.progress_chars("=> "))
@@ -39,6 +44,15 @@ impl Display {
             })
             .collect();
         Display::Bars { multi, bars }
+    }
+
+    /// Job `job` starts training: its bar's clock starts now, so that its elapsed time and ETA
+    /// come from its own rate, not from the time it waited in the queue behind other jobs.
+    pub fn start(&self, job: usize) {
+        if let Display::Bars { bars, .. } = self {
+            bars[job].reset();
+            bars[job].set_message("starting");
+        }
     }
 
     pub fn batch(&self, job: usize, epochs: usize, s: &BatchStats) {
@@ -84,5 +98,47 @@ impl Display {
         if let Display::Bars { bars, .. } = self {
             bars[job].finish_with_message(msg);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn stats(epoch: usize, batch: usize) -> BatchStats {
+        BatchStats {
+            epoch,
+            batch,
+            batches: 10,
+            loss: 1.0,
+            accuracy: 0.5,
+        }
+    }
+
+    #[test]
+    fn a_bar_counts_from_its_job_start_not_from_its_wait_in_the_queue() {
+        let labels = ["first".to_string(), "queued".to_string()];
+        let display = Display::bars(ProgressDrawTarget::hidden(), &labels, 2, 10);
+        let Display::Bars { bars, .. } = &display else {
+            unreachable!("bars were asked for")
+        };
+        // The first job trains while the second waits.
+        display.start(0);
+        display.batch(0, 2, &stats(1, 5));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(bars[1].elapsed() >= Duration::from_millis(20));
+
+        let before_start = Instant::now();
+        display.start(1);
+        // The queued bar's clock started inside `start`: it cannot have run longer than the
+        // clock started just before (no timing threshold involved).
+        assert!(bars[1].elapsed() <= before_start.elapsed());
+        assert_eq!(bars[1].position(), 0);
+        display.batch(1, 2, &stats(1, 3));
+        assert_eq!(bars[1].position(), 3);
+        // The other job's bar is untouched.
+        assert_eq!(bars[0].position(), 5);
+        assert!(bars[0].elapsed() >= Duration::from_millis(20));
     }
 }

@@ -28,6 +28,7 @@ pub enum RunError {
 
 /// Messages from training threads to the recorder.
 enum Msg {
+    Started { job: usize },
     Batch { job: usize, stats: BatchStats },
     Epoch { job: usize, record: EpochRecord },
     Done { job: usize, outcome: Outcome },
@@ -185,6 +186,7 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
                 ..cfg.clone()
             };
             scope.spawn(move |_| {
+                let _ = tx.send(Msg::Started { job });
                 let mut report = |p: Progress<'_>| {
                     let msg = match p {
                         Progress::Batch(stats) => Msg::Batch { job, stats },
@@ -203,6 +205,7 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         // The recorder: runs on this thread while the pool trains.
         for msg in rx {
             match msg {
+                Msg::Started { job } => display.start(job),
                 Msg::Batch { job, stats } => display.batch(job, args.epochs, &stats),
                 Msg::Epoch { job, record } => {
                     display.epoch(&labels[job], args.epochs, &record);
