@@ -288,27 +288,66 @@ fn run_writes_summary_epochs_and_run_json() {
     );
     assert_eq!(json["config"]["epochs"], 2);
     assert_eq!(json["config"]["hidden"], serde_json::json!([128, 64]));
-    assert!(json["git_commit"].is_string() || json["git_commit"].is_null());
+    // A build from a git checkout records its commit (40 hex digits, "-dirty" when the sources
+    // differ from it); a build from elsewhere records null. The key is there either way.
+    let in_checkout = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    match json.get("git_commit") {
+        Some(serde_json::Value::String(c)) if in_checkout => {
+            let hash = c.strip_suffix("-dirty").unwrap_or(c);
+            assert!(
+                hash.len() == 40 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "git_commit {c:?}"
+            );
+        }
+        Some(serde_json::Value::Null) if !in_checkout => {}
+        other => panic!("git_commit {other:?} (built in a git checkout: {in_checkout})"),
+    }
     let argv = json["command_line"].as_array().unwrap();
     assert!(argv.iter().any(|a| a == "relu,tanh"), "{argv:?}");
     let started = json["started_at"].as_str().unwrap();
     assert_eq!(started.len(), "2026-11-30T02:42:30Z".len(), "{started}");
     assert!(started.ends_with('Z'));
-    assert!(json["finished_at"].is_string());
-    assert!(json["machine"].get("cpu_model").is_some());
+    let finished = json["finished_at"].as_str().expect("finished_at");
+    assert_eq!(finished.len(), started.len(), "{finished}");
+    assert!(
+        finished >= started,
+        "finished {finished} before started {started}"
+    );
+    // The CPU model as /proc/cpuinfo names it, or null where it names none.
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| serde_json::json!(v.trim()))
+        })
+        .unwrap_or(serde_json::Value::Null);
+    assert_eq!(json["machine"].get("cpu_model"), Some(&cpu));
     assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
     assert!(json["threads"].as_u64().unwrap() >= 1);
     let sha = json["data"]["sha256"].as_array().unwrap();
     assert_eq!(sha.len(), 4);
     for (entry, name) in sha.iter().zip(common::FILES) {
         assert_eq!(entry["file"], name);
-        assert!(
-            entry["sha256"].is_null(),
+        assert_eq!(
+            entry.get("sha256"),
+            Some(&serde_json::Value::Null),
             "--skip-verify records no checksum"
         );
     }
     assert!(json["calibration"]["gflops"].as_f64().unwrap() > 0.0);
-    assert!(json["parallelism"].is_object());
+    let threads = json["threads"].as_u64().unwrap();
+    assert_eq!(
+        json["parallelism"]["concurrent_models"].as_u64(),
+        Some(threads.min(2)),
+        "two jobs on {threads} threads"
+    );
+    assert_eq!(json["data"]["verified"], false);
 
     for name in ["relu", "tanh"] {
         assert!(
@@ -951,8 +990,9 @@ fn killed_run_leaves_complete_csv_files() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
-    assert!(
-        json["finished_at"].is_null(),
+    assert_eq!(
+        json.get("finished_at"),
+        Some(&serde_json::Value::Null),
         "an interrupted run has no finish time"
     );
     // Visible files are only the final ones; a temporary file (hidden, `.name.tmp-PID`) may
@@ -1085,6 +1125,199 @@ fn diverged_run_is_recorded_and_others_continue() {
         Some("diverged"),
         "{table_line}"
     );
+}
+
+// ---------------------------------------------------------------- train options end to end
+
+#[test]
+fn val_split_zero_trains_on_everything_and_leaves_val_cells_empty() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("run");
+    run_ok(train_cmd(
+        work.path(),
+        data.path(),
+        &out_dir,
+        &["--activations", "relu", "--epochs", "2", "--val-split", "0"],
+    ));
+    let summary = read_csv(&out_dir.join("summary.csv"));
+    assert_eq!(summary.rows.len(), 1);
+    let s = &summary.rows[0];
+    assert_eq!(s["train_samples"], "200", "every sample trains");
+    assert_eq!(s["val_samples"], "0");
+    assert_eq!(s["final_val_loss"], "");
+    assert_eq!(s["final_val_accuracy"], "");
+    assert_fraction(s, "test_accuracy");
+    let epochs = read_csv(&out_dir.join("epochs.csv"));
+    assert_eq!(epochs.rows.len(), 2);
+    for r in &epochs.rows {
+        assert_eq!(
+            (r["val_loss"].as_str(), r["val_accuracy"].as_str()),
+            ("", "")
+        );
+        assert_fraction(r, "train_accuracy");
+        assert_fraction(r, "test_accuracy");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["config"]["val_split"], 0.0);
+    assert_eq!(json["config"]["val_samples"], 0);
+    assert_eq!(json["config"]["train_samples"], 200);
+    // The curves have training lines only: no validation key in the legend.
+    let svg = std::fs::read_to_string(out_dir.join("curves.svg")).unwrap();
+    assert!(
+        svg.contains("train (solid)"),
+        "curves.svg has no training key"
+    );
+    assert!(!svg.contains("validation"), "curves.svg shows validation");
+    assert!(out_dir.join("curves.png").is_file());
+
+    // The same run with the default split draws validation, so the check above can fail.
+    let with_val = work.path().join("with_val");
+    run_ok(train_cmd(
+        work.path(),
+        data.path(),
+        &with_val,
+        &["--activations", "relu", "--epochs", "2"],
+    ));
+    let svg = std::fs::read_to_string(with_val.join("curves.svg")).unwrap();
+    assert!(svg.contains("validation (dashed)"));
+}
+
+#[test]
+fn init_he_is_recorded_and_trains_differently_from_glorot() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for (name, extra) in [("glorot", &[][..]), ("he", &["--init", "he"][..])] {
+        let out_dir = work.path().join(name);
+        let mut args = vec!["--activations", "relu,tanh", "--epochs", "1"];
+        args.extend_from_slice(extra);
+        run_ok(train_cmd(work.path(), data.path(), &out_dir, &args));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
+                .unwrap();
+        runs.push((json, read_csv(&out_dir.join("epochs.csv"))));
+    }
+    assert_eq!(runs[0].0["config"]["init"], "glorot_uniform");
+    assert_eq!(runs[1].0["config"]["init"], "he_uniform");
+    for (glorot, he) in runs[0].1.rows.iter().zip(&runs[1].1.rows) {
+        assert_eq!(glorot["activation"], he["activation"]);
+        assert_ne!(
+            glorot["train_loss"], he["train_loss"],
+            "{}: same training loss with both inits",
+            he["activation"]
+        );
+    }
+}
+
+#[test]
+fn format_csv_prints_a_csv_document_on_stdout() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("run");
+    let out = run_ok(train_cmd(
+        work.path(),
+        data.path(),
+        &out_dir,
+        &[
+            "--activations",
+            "relu,tanh",
+            "--epochs",
+            "1",
+            "--format",
+            "csv",
+        ],
+    ));
+    let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "activation",
+            "runs",
+            "diverged",
+            "train_seconds",
+            "train_seconds_std",
+            "seconds_per_epoch",
+            "seconds_per_epoch_std",
+            "test_accuracy",
+            "test_accuracy_std",
+            "test_loss",
+            "test_loss_std",
+            "final_train_loss",
+            "final_train_loss_std",
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .map(|r| r.unwrap_or_else(|e| panic!("stdout is not CSV: {e}\n{}", out.stdout)))
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", out.stdout);
+    let summary = read_csv(&out_dir.join("summary.csv"));
+    for (row, s) in rows.iter().zip(&summary.rows) {
+        assert_eq!(&row[0], s["activation"].as_str());
+        assert_eq!((&row[1], &row[2]), ("1", "0"));
+        // One run: the mean is the run's value; no standard deviation.
+        let acc: f64 = row[7].parse().unwrap();
+        assert!((acc - num(s, "test_accuracy")).abs() < 1e-12, "{row:?}");
+        assert_eq!(&row[8], "");
+    }
+    // The results line goes to stderr, so stdout stays one CSV document.
+    assert!(!out.stdout.contains("Results:"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("Results: {}", out_dir.display())),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn format_markdown_prints_a_markdown_table() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("run");
+    let out = run_ok(train_cmd(
+        work.path(),
+        data.path(),
+        &out_dir,
+        &[
+            "--activations",
+            "relu,tanh",
+            "--epochs",
+            "1",
+            "--format",
+            "markdown",
+        ],
+    ));
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2 + 2 + 1,
+        "header, rule, 2 rows, results:\n{}",
+        out.stdout
+    );
+    let cells = |line: &str| -> Vec<String> {
+        assert!(line.starts_with("| ") && line.ends_with(" |"), "{line:?}");
+        line[2..line.len() - 2]
+            .split(" | ")
+            .map(String::from)
+            .collect()
+    };
+    let header = cells(lines[0]);
+    assert_eq!(header[0], "activation");
+    assert_eq!(header.len(), 8, "{header:?}");
+    let rule = cells(lines[1]);
+    assert_eq!(rule.len(), header.len());
+    assert!(rule.iter().all(|c| c == "---" || c == "---:"), "{rule:?}");
+    for (line, name) in lines[2..4].iter().zip(["relu", "tanh"]) {
+        let row = cells(line);
+        assert_eq!(row.len(), header.len(), "{line}");
+        assert_eq!(row[0], name);
+        assert_eq!(row[2], "ok");
+    }
+    assert_eq!(lines[4], format!("Results: {}", out_dir.display()));
 }
 
 // ---------------------------------------------------------------- real MNIST
