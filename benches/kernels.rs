@@ -1,8 +1,8 @@
 //! Kernels at the network's shapes: activations on a 32x128 batch, the matrix products of
 //! 784-128-64-10 at batch 32 (ours, and ndarray's general_mat_mul for reference).
 
-use actbench::data::Batch;
 use actbench::data::synthetic::synthetic;
+use actbench::nn::Batch;
 use actbench::nn::catalog;
 use actbench::nn::kernels::{self, Strided};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

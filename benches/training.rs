@@ -1,7 +1,7 @@
 //! One full training step (batch 32, 784-128-64-10) and one epoch on synthetic MNIST-shaped data.
 
-use actbench::data::Batch;
 use actbench::data::synthetic::synthetic;
+use actbench::nn::Batch;
 use actbench::nn::catalog;
 use actbench::nn::loss::softmax_cross_entropy;
 use actbench::nn::{Adam, AdamConfig, FlushDenormals, Init, Mlp, Mode, Workspace};

@@ -33,7 +33,8 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
             let m =
                 run::fetch(args.data_dir.as_deref(), args.quiet).map_err(|e| (1, e.to_string()))?;
             println!(
-                "MNIST ok: {} training and {} test images, SHA-256 verified",
+                "{} ok: {} training and {} test images, SHA-256 verified",
+                m.dataset.title(),
                 m.train.len(),
                 m.test.len()
             );

@@ -3,7 +3,7 @@
 
 use crate::cli::TrainArgs;
 use crate::compare::{Format, render_run_summary};
-use crate::data::{self, DataError, Mnist, mnist};
+use crate::data::{self, DataError, DataRoot, Dataset, LoadOptions, Loaded};
 use crate::nn::AdamConfig;
 use crate::progress::Display;
 use crate::results::files::{check_out_dir, create_run_dir, csv_bytes, write_atomic};
@@ -66,9 +66,20 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         check_out_dir(out).map_err(RunError::Config)?;
     }
     check_size(&args.hidden.0).map_err(RunError::Config)?;
-    let data_dir = mnist::resolve_data_dir(args.data_dir.as_deref());
-    let interactive = !args.quiet && std::io::stderr().is_terminal();
-    let mnist = data::load(&data_dir, !args.skip_verify, interactive)?;
+    let root = DataRoot::resolve(args.data_dir.as_deref());
+    let mnist = data::load(
+        Dataset::Mnist,
+        &root,
+        &LoadOptions {
+            verify: !args.skip_verify,
+            progress: !args.quiet && std::io::stderr().is_terminal(),
+            // The default data/ is created for the first download; a folder the user named is
+            // not (a typo would otherwise fill a new folder).
+            create_root: !root.named,
+            announce: !args.quiet,
+            mirrors: None,
+        },
+    )?;
     let load_seconds = clock.elapsed().as_secs_f64();
 
     let (n_train, n_val) = split_counts(mnist.train.len(), args.train_samples, args.val_split)
@@ -92,7 +103,7 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
         train: mnist.train.range(0, n_train),
         val: (n_val > 0).then(|| mnist.train.range(n_train, n_train + n_val)),
         test: mnist.test.all(),
-        classes: mnist::CLASSES,
+        classes: mnist.dataset.classes().len(),
     };
     let cfg = TrainConfig {
         hidden: args.hidden.0.clone(),
@@ -145,9 +156,9 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
                      were measured while the other cores trained other models",
         },
         "data": {
-            "dir": data_dir,
+            "dir": mnist.dir,
             "verified": !args.skip_verify,
-            "sha256": mnist.sha256.iter().map(|(n, h)| serde_json::json!({"file": n, "sha256": h})).collect::<Vec<_>>(),
+            "sha256": mnist.files.iter().map(|f| serde_json::json!({"file": f.file, "sha256": f.sha256})).collect::<Vec<_>>(),
             "load_seconds": load_seconds,
         },
         "calibration": calibration,
@@ -268,9 +279,9 @@ pub const MAX_PARAMETERS: usize = 100_000_000;
 
 /// Refuse networks too large to allocate before anything is loaded or created.
 fn check_size(hidden: &[usize]) -> Result<(), String> {
-    let mut sizes = vec![mnist::PIXELS];
+    let mut sizes = vec![Dataset::Mnist.inputs()];
     sizes.extend(hidden);
-    sizes.push(mnist::CLASSES);
+    sizes.push(Dataset::Mnist.classes().len());
     let count = sizes.windows(2).try_fold(0usize, |acc, p| {
         p[0].checked_mul(p[1])?.checked_add(p[1])?.checked_add(acc)
     });
@@ -326,8 +337,18 @@ fn write_results(
     .map_err(|e| output_error(dir, e))
 }
 
-/// `actbench fetch`: download what is missing and verify all four files.
-pub fn fetch(data_dir: Option<&Path>, quiet: bool) -> Result<Mnist, DataError> {
-    let dir = mnist::resolve_data_dir(data_dir);
-    data::load(&dir, true, !quiet && std::io::stderr().is_terminal())
+/// `actbench fetch`: download what is missing (creating the folder) and verify every file.
+pub fn fetch(data_dir: Option<&Path>, quiet: bool) -> Result<Loaded, DataError> {
+    let root = DataRoot::resolve(data_dir);
+    data::load(
+        Dataset::Mnist,
+        &root,
+        &LoadOptions {
+            verify: true,
+            progress: !quiet && std::io::stderr().is_terminal(),
+            create_root: true,
+            announce: !quiet,
+            mirrors: None,
+        },
+    )
 }

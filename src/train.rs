@@ -1,10 +1,11 @@
 //! The training loop and its metrics. It knows nothing about files or terminals: progress goes
 //! to a callback, results come back as values.
 
-use crate::data::Batch;
-use crate::data::batches::Samples;
 use crate::nn::loss::softmax_cross_entropy;
-use crate::nn::{Adam, AdamConfig, AlignedVec, FlushDenormals, Hidden, Init, Mlp, Mode, Workspace};
+use crate::nn::{
+    Adam, AdamConfig, AlignedVec, Batch, FlushDenormals, Hidden, Init, Mlp, Mode, Samples,
+    Workspace,
+};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;

@@ -3,6 +3,7 @@
 
 mod common;
 
+use actbench::data::{DataRoot, Dataset, LoadOptions, load};
 use assert_cmd::Command;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -43,23 +44,34 @@ fn published_sums(dir: &Path) -> HashMap<String, String> {
         .collect()
 }
 
+/// Load MNIST from `dir` (a root holding the files directly), verified, without downloading.
+fn load_dir(dir: &Path) -> actbench::data::Loaded {
+    let root = DataRoot {
+        path: dir.to_path_buf(),
+        named: true,
+    };
+    load(Dataset::Mnist, &root, &LoadOptions::default()).unwrap()
+}
+
 // ---------------------------------------------------------------- the real files
 
 #[test]
 #[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
 fn real_mnist_loads_like_the_mnist_crate() {
     let real = common::real_mnist();
-    let m = actbench::data::load(&real, true, false).unwrap();
+    let m = load_dir(&real);
     assert_eq!(m.train.len(), 60_000);
     assert_eq!(m.train.images.len(), 60_000 * 784);
     assert_eq!(m.test.len(), 10_000);
     assert_eq!(m.test.images.len(), 10_000 * 784);
     assert!(m.train.labels.iter().chain(&m.test.labels).all(|&l| l < 10));
     let sums = published_sums(&real);
-    assert_eq!(m.sha256.len(), 4);
-    for (name, digest) in &m.sha256 {
-        let published = sums.get(name).or_else(|| sums.get(&format!("{name}.gz")));
-        assert_eq!(digest.as_ref(), published, "{name}");
+    assert_eq!(m.files.len(), 4);
+    for f in &m.files {
+        let published = sums
+            .get(&f.file)
+            .or_else(|| sums.get(&format!("{}.gz", f.file)));
+        assert_eq!(f.sha256.as_ref(), published, "{}", f.file);
     }
 
     // The mnist crate reads only raw files.
@@ -87,7 +99,7 @@ fn real_mnist_loads_like_the_mnist_crate() {
     assert!(reference.tst_lbl == m.test.labels, "test labels differ");
 
     // Raw files load to the same bytes as the .gz ones.
-    let again = actbench::data::load(raw.path(), true, false).unwrap();
+    let again = load_dir(raw.path());
     assert!(again.train == m.train && again.test == m.test);
 }
 
@@ -210,12 +222,15 @@ fn fetch_error(f: &Fetched) -> String {
     lines[0].to_string()
 }
 
-fn assert_fetched(f: &Fetched, data: &Path, source: &Path) {
+/// A successful fetch into the root `root`: the files are in `root/mnist`, nothing else.
+fn assert_fetched(f: &Fetched, root: &Path, source: &Path) {
     assert_eq!(f.code, 0, "stdout:\n{}\nstderr:\n{}", f.stdout, f.stderr);
     assert_eq!(
         f.stdout,
         "MNIST ok: 60000 training and 10000 test images, SHA-256 verified\n"
     );
+    assert_eq!(common::listing(root), ["mnist"]);
+    let data = &root.join("mnist");
     let mut want: Vec<String> = common::FILES.iter().map(|n| format!("{n}.gz")).collect();
     want.sort();
     assert_eq!(
@@ -350,18 +365,248 @@ fn fetch_refuses_garbage_and_keeps_nothing() {
 }
 
 #[test]
-fn fetch_with_no_reachable_mirror_explains_what_to_do() {
+fn fetch_with_no_reachable_mirror_names_the_missing_files_once() {
     let data = tempfile::tempdir().unwrap();
     let line = fetch_error(&fetch(CLOSED, data.path()));
+    let dir = data.path().join("mnist");
     assert!(
         line.starts_with(&format!(
-            "error: cannot download MNIST: no mirror could be reached (tried {CLOSED}). Put the four \
-             files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
-             t10k-labels-idx1-ubyte, raw or .gz) in {} by hand, or point --data-dir or \
-             ACTBENCH_DATA_DIR at a folder that holds them.",
-            data.path().display()
+            "error: cannot download MNIST: no mirror could be reached (tried {CLOSED} ("
         )),
         "{line}"
     );
+    assert!(
+        line.ends_with(&format!(
+            "Missing from {}: train-images-idx3-ubyte, train-labels-idx1-ubyte, \
+             t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz). Put them there by hand, \
+             or point --data-dir or ACTBENCH_DATA_DIR at a folder that holds them",
+            dir.display()
+        )),
+        "{line}"
+    );
+    assert_eq!(line.matches("127.0.0.1:9").count(), 1, "{line}");
+    // The subfolder made for the download is gone again.
     assert!(common::listing(data.path()).is_empty());
+}
+
+#[test]
+fn fetch_with_two_files_present_names_the_two_missing_ones() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("mnist");
+    common::write_tiny(&dir, 20, 10, true);
+    std::fs::remove_file(dir.join(format!("{}.gz", common::TRAIN_IMAGES))).unwrap();
+    std::fs::remove_file(dir.join(format!("{}.gz", common::TEST_LABELS))).unwrap();
+    let line = fetch_error(&fetch(
+        &format!("{CLOSED},http://127.0.0.1:1/x"),
+        data.path(),
+    ));
+    assert!(
+        line.contains(&format!(
+            "Missing from {}: train-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz).",
+            dir.display()
+        )),
+        "{line}"
+    );
+    for name in [common::TRAIN_LABELS, common::TEST_IMAGES] {
+        assert!(!line.contains(name), "{name} is present: {line}");
+    }
+    assert_eq!(line.matches("127.0.0.1:9/").count(), 1, "{line}");
+    assert_eq!(line.matches("127.0.0.1:1/x/").count(), 1, "{line}");
+    assert_eq!(
+        line.matches(".gz").count(),
+        1,
+        "only '(raw or .gz)': {line}"
+    );
+}
+
+#[test]
+fn files_under_another_common_name_get_a_rename_hint() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("mnist");
+    common::write_tiny(&dir, 20, 10, false);
+    let dotted = dir.join("train-images.idx3-ubyte");
+    std::fs::rename(dir.join(common::TRAIN_IMAGES), &dotted).unwrap();
+    let line = fetch_error(&fetch(CLOSED, data.path()));
+    assert_eq!(
+        line,
+        format!(
+            "error: MNIST files are missing from {}, but {} is there: rename it to \
+             train-images-idx3-ubyte (or train-images-idx3-ubyte.gz)",
+            dir.display(),
+            dotted.display()
+        )
+    );
+}
+
+#[test]
+fn train_refuses_a_data_dir_that_does_not_exist_and_creates_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let typo = work.path().join("dtaa");
+    let out = Command::cargo_bin("actbench")
+        .unwrap()
+        .current_dir(work.path())
+        .env("ACTBENCH_MNIST_MIRRORS", CLOSED)
+        .env_remove("ACTBENCH_DATA_DIR")
+        .arg("--data-dir")
+        .arg(&typo)
+        .args(["--epochs", "1", "--activations", "relu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: {}: no such folder (named by --data-dir or ACTBENCH_DATA_DIR); check the path, \
+             or run `actbench fetch --data-dir {}` to download MNIST there",
+            typo.display(),
+            typo.display()
+        )
+    );
+    assert!(common::listing(work.path()).is_empty(), "nothing created");
+}
+
+#[test]
+fn train_with_the_default_data_dir_says_where_the_download_goes() {
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("actbench")
+        .unwrap()
+        .current_dir(work.path())
+        .env("ACTBENCH_MNIST_MIRRORS", CLOSED)
+        .env_remove("ACTBENCH_DATA_DIR")
+        .args(["--epochs", "1", "--activations", "relu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "note: MNIST is not in {}: downloading it there",
+            Path::new("data/mnist").display()
+        )
+    );
+    assert!(
+        lines[1].starts_with("error: cannot download MNIST"),
+        "{stderr}"
+    );
+    assert_eq!(lines.len(), 2, "{stderr}");
+    // The failed download leaves no empty data/ behind.
+    assert!(common::listing(work.path()).is_empty());
+}
+
+// ---------------------------------------------------------------- hostile files
+
+/// Counts the bytes a reader pulls from the stream it wraps.
+struct Counting<R> {
+    inner: R,
+    pulled: Arc<Mutex<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        *self.pulled.lock().unwrap() += n as u64;
+        Ok(n)
+    }
+}
+
+/// A gzip file whose IDX header promises 60,000 28x28 images (47 MB) but which inflates to
+/// `members` x 64 MiB: a 64 MiB run of zeros compresses to about 64 KB, repeated as gzip members.
+fn gzip_bomb(members: usize) -> Vec<u8> {
+    let zeros = vec![0u8; 64 << 20];
+    let mut first = actbench::data::idx::encode(&[60_000, 28, 28], &[]);
+    first.extend_from_slice(&zeros);
+    let mut bomb = common::gzip(&first);
+    let member = common::gzip(&zeros);
+    for _ in 1..members {
+        bomb.extend_from_slice(&member);
+    }
+    bomb
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_after_one_byte_past_the_promised_size() {
+    use actbench::data::idx;
+    let bomb = gzip_bomb(32); // inflates to 2 GiB
+    assert!(bomb.len() < 4 << 20, "{} bytes", bomb.len());
+    let promised = 16 + 60_000 * 784;
+    let shape = idx::Shape {
+        max_count: 60_000,
+        item: &[28, 28],
+    };
+    // The decompressed stream, counted: the reader stops one byte past the promise.
+    let pulled = Arc::new(Mutex::new(0));
+    let stream = Counting {
+        inner: flate2::read::MultiGzDecoder::new(&bomb[..]),
+        pulled: pulled.clone(),
+    };
+    let err = idx::read(
+        Path::new("train-images-idx3-ubyte"),
+        std::io::BufReader::with_capacity(1, stream),
+        None,
+        shape,
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("trailing data after the 47040000 bytes"),
+        "{err}"
+    );
+    let pulled = *pulled.lock().unwrap();
+    assert!(
+        pulled <= promised as u64 + 1,
+        "pulled {pulled} bytes, promised {promised}"
+    );
+
+    // As a file in a data folder, through the command: one line naming the file, exit 1.
+    let data = common::tiny_sized(200, 50, true);
+    let path = data.path().join(format!("{}.gz", common::TRAIN_IMAGES));
+    std::fs::write(&path, &bomb).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("actbench")
+        .unwrap()
+        .current_dir(work.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--skip-verify", "--epochs", "1", "--activations", "relu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: {} inflates to more than the 47040000 bytes of data its header promises \
+             (trailing data)",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_header_promising_billions_is_refused_before_reading_on() {
+    let data = common::tiny_sized(200, 50, false);
+    let path = data.path().join(common::TEST_IMAGES);
+    let mut bytes = actbench::data::idx::encode(&[u32::MAX as usize, 28, 28], &[]);
+    bytes.extend_from_slice(&[0; 784]);
+    std::fs::write(&path, bytes).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("actbench")
+        .unwrap()
+        .current_dir(work.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--skip-verify", "--epochs", "1", "--activations", "relu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: {} has a header promising 4294967295 images, more than the 10000 this file holds",
+            path.display()
+        )
+    );
 }

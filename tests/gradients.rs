@@ -1,7 +1,7 @@
 //! Every activation's derivative against finite differences, known values, stability, and a
 //! whole-network gradient check of backprop against finite differences of an f64 reference.
 
-use actbench::data::Batch;
+use actbench::nn::Batch;
 use actbench::nn::catalog::{self, CATALOG};
 use actbench::nn::loss::softmax_cross_entropy;
 use actbench::nn::{Activation, Hidden, Init, Mlp, Mode, Workspace};

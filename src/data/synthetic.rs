@@ -1,10 +1,14 @@
 //! MNIST-shaped synthetic data for benchmarks and tests: 28x28 `u8` images whose lit pixels
 //! (about a fifth, like MNIST's) form a class-dependent blob, so a network can learn them.
 
-use super::batches::Split;
-use super::mnist::{CLASSES, COLS, PIXELS, ROWS};
+use crate::nn::Split;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+const ROWS: usize = 28;
+const COLS: usize = 28;
+const PIXELS: usize = ROWS * COLS;
+const CLASSES: usize = 10;
 
 /// `n` images with labels `0..10`, deterministic in `seed`.
 pub fn synthetic(n: usize, seed: u64) -> Split {

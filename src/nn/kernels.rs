@@ -5,7 +5,7 @@
 //! bit for bit. Products skip only exact zeros of the sparse input, which leaves every sum
 //! unchanged (adding 0 * w to a finite sum is exact).
 
-use crate::data::Batch;
+use crate::nn::input::Batch;
 
 /// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers. (Public,
 /// with `TC` and `SC`, so that the gradient test picks shapes that reach every tile.)

@@ -7,7 +7,7 @@
 use super::activation::Hidden;
 use super::aligned::AlignedVec;
 use super::kernels::{self, Strided};
-use crate::data::Batch;
+use crate::nn::input::Batch;
 use ndarray::ArrayView2;
 use rand::Rng;
 use rand::SeedableRng;

@@ -6,6 +6,7 @@ pub mod adam;
 pub mod aligned;
 pub mod catalog;
 pub mod fastmath;
+pub mod input;
 pub mod kernels;
 pub mod loss;
 pub mod mlp;
@@ -13,6 +14,7 @@ pub mod mlp;
 pub use activation::{Activation, Builtin, Hidden};
 pub use adam::{Adam, AdamConfig};
 pub use aligned::AlignedVec;
+pub use input::{Batch, Samples, Split};
 pub use mlp::{Init, Mlp, Mode, Workspace};
 
 /// Flush denormal floats to zero on this thread while the guard lives.

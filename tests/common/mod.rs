@@ -2,7 +2,7 @@
 //! the location of the real MNIST.
 #![allow(dead_code)] // each test crate uses a different subset
 
-use actbench::data::idx;
+use actbench::data::{DataRoot, Dataset, idx};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -88,26 +88,33 @@ pub fn tiny_sized(n_train: usize, n_test: usize, gz: bool) -> tempfile::TempDir 
     dir
 }
 
-/// Where the real MNIST lies under `$ACTBENCH_DATA_DIR` ("." while the variable names the MNIST
-/// folder itself; the one line to change when it names a folder of datasets instead).
-const MNIST_UNDER_DATA_DIR: &str = ".";
-
 /// The real MNIST (its four `.gz` files and `SHA256SUMS`) for a test that needs it.
 ///
 /// Such tests are marked `#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]`, so that a plain
 /// `cargo test` reports them as ignored instead of passing them silently; `.ci/run` runs them with
 /// `--include-ignored` and fails if any was ignored. When they run, the data must be there: an
 /// unset `ACTBENCH_DATA_DIR` or a folder missing any file fails the test with a message saying
-/// which. Relative paths are taken from the crate root (CI sets `../shared/mnist`).
+/// which. Relative paths are taken from the crate root (CI sets `../shared`, a folder of
+/// datasets; a folder holding MNIST's files itself, like `../shared/mnist`, works too).
 pub fn real_mnist() -> PathBuf {
+    real_dataset(Dataset::Mnist)
+}
+
+/// Like [`real_mnist`], for any IDX dataset: its folder under `$ACTBENCH_DATA_DIR`, found as
+/// actbench finds it (`<root>/<name>`, or the root itself for MNIST's older layout).
+pub fn real_dataset(dataset: Dataset) -> PathBuf {
     let Some(root) = std::env::var_os("ACTBENCH_DATA_DIR").filter(|d| !d.is_empty()) else {
         panic!(
-            "this test needs the real MNIST: set ACTBENCH_DATA_DIR (e.g. ../shared/mnist), \
-             or run without --include-ignored to skip it"
+            "this test needs the real {}: set ACTBENCH_DATA_DIR (e.g. ../shared), \
+             or run without --include-ignored to skip it",
+            dataset.title()
         );
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(root);
-    let dir = root.join(MNIST_UNDER_DATA_DIR);
+    let root = DataRoot {
+        path: Path::new(env!("CARGO_MANIFEST_DIR")).join(root),
+        named: true,
+    };
+    let dir = root.dataset_dir(dataset);
     let missing: Vec<String> = FILES
         .iter()
         .map(|n| format!("{n}.gz"))
@@ -117,7 +124,7 @@ pub fn real_mnist() -> PathBuf {
     assert!(
         missing.is_empty(),
         "ACTBENCH_DATA_DIR={} is incomplete: {} lacks {}",
-        root.display(),
+        root.path.display(),
         dir.display(),
         missing.join(", ")
     );

@@ -1,21 +1,28 @@
-//! Samples and mini-batches. Pixels stay `u8` until a batch needs them; a batch stores its inputs
-//! column by column, non-zero entries only (about 19% of MNIST pixels are non-zero), which is the
-//! form the first layer's kernels consume.
+//! The network's input side: samples and mini-batches. Pixels stay `u8` until a batch needs them;
+//! a batch stores its inputs row by row and column by column, non-zero entries only (about 19%
+//! of MNIST pixels are non-zero), which is the form the first layer's kernels consume.
+//!
+//! Readers in `data/` produce [`Split`]s; nothing here touches files.
 
 /// One set of images with their labels (all `u8`), e.g. MNIST's training file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
+    /// Every image's bytes, one after the other.
     pub images: Vec<u8>,
+    /// One class per image.
     pub labels: Vec<u8>,
 }
 
 impl Split {
+    /// Pair images (`labels.len()` rows of equal size, row-major) with their labels.
     pub fn new(images: Vec<u8>, labels: Vec<u8>) -> Self {
         Split { images, labels }
     }
+    /// Number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
+    /// True when there are no samples.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -28,6 +35,7 @@ impl Split {
             features,
         }
     }
+    /// Every sample as a borrowed view.
     pub fn all(&self) -> Samples<'_> {
         self.range(0, self.len())
     }
@@ -36,15 +44,20 @@ impl Split {
 /// A borrowed run of samples: `labels.len()` images of `features` bytes each.
 #[derive(Debug, Clone, Copy)]
 pub struct Samples<'a> {
+    /// The images' bytes, `features` per image.
     pub images: &'a [u8],
+    /// One class per image.
     pub labels: &'a [u8],
+    /// Bytes (inputs) per image.
     pub features: usize,
 }
 
 impl Samples<'_> {
+    /// Number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
+    /// True when there are no samples.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -54,17 +67,24 @@ impl Samples<'_> {
 /// product) and by column (CSC, for its weight gradient). Buffers are reused between batches.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
+    /// Samples in the batch.
     pub rows: usize,
+    /// Inputs per sample.
     pub features: usize,
+    /// One class per sample.
     pub labels: Vec<u8>,
     /// Row `r`'s entries are `row_start[r]..row_start[r + 1]` of `col` and `row_value`.
     pub row_start: Vec<u32>,
+    /// Column index of each row-form entry.
     pub col: Vec<u32>,
+    /// Value of each row-form entry.
     pub row_value: Vec<f32>,
     /// Column `k`'s entries are `col_start[k]..col_start[k + 1]` of `row` and `col_value`,
     /// rows ascending. Built by [`Batch::transpose`]; empty after `fill_range`.
     pub col_start: Vec<u32>,
+    /// Row index of each column-form entry.
     pub row: Vec<u32>,
+    /// Value of each column-form entry.
     pub col_value: Vec<f32>,
 }
 
