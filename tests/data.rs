@@ -518,8 +518,13 @@ fn gzip_bomb(members: usize) -> Vec<u8> {
     let zeros = vec![0u8; 64 << 20];
     let mut first = actbench::data::idx::encode(&[60_000, 28, 28], &[]);
     first.extend_from_slice(&zeros);
-    let mut bomb = common::gzip(&first);
-    let member = common::gzip(&zeros);
+    let best = |bytes: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut bomb = best(&first);
+    let member = best(&zeros);
     for _ in 1..members {
         bomb.extend_from_slice(&member);
     }
