@@ -7,7 +7,8 @@
 use std::path::Path;
 
 /// The IDX reader, raw and gzip. The first byte chooses the file name (`.gz` or not) and what the
-/// file must hold (images of 28 x 28 or labels < 10); the rest is the file.
+/// file must hold (at most 100 images of 28 x 28, or at most 100 labels < 10); the rest is the
+/// file.
 pub fn idx(data: &[u8]) {
     use actbench::data::idx;
     let Some((&selector, file)) = data.split_first() else {
@@ -15,10 +16,12 @@ pub fn idx(data: &[u8]) {
     };
     let name = if selector & 1 == 1 { "f.gz" } else { "f" };
     let path = Path::new(name);
-    let Ok(bytes) = idx::decode(path, file.to_vec()) else {
-        return;
+    let images = selector & 2 == 0;
+    let shape = idx::Shape {
+        max_count: 100,
+        item: if images { &[28, 28] } else { &[] },
     };
-    let Ok(parsed) = idx::parse(path, bytes) else {
+    let Ok(parsed) = idx::read_bytes(path, file, shape, selector & 4 == 4) else {
         return;
     };
     let items: usize = parsed.dims.iter().product();
@@ -27,12 +30,10 @@ pub fn idx(data: &[u8]) {
         parsed.data.len(),
         "accepted payload disagrees with its header"
     );
-    if selector & 2 == 0 {
-        if let Ok(n) = idx::check_images(path, &parsed, 28, 28) {
-            assert_eq!(n * 28 * 28, parsed.data.len());
-        }
-    } else if let Ok(n) = idx::check_labels(path, &parsed, 10) {
-        assert_eq!(n, parsed.data.len());
+    assert!(parsed.count() <= 100, "accepted more items than allowed");
+    if images {
+        assert_eq!(parsed.count() * 28 * 28, parsed.data.len());
+    } else if idx::check_labels(path, &parsed.data, 10).is_ok() {
         assert!(parsed.data.iter().all(|&l| l < 10));
     }
 }
