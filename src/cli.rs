@@ -67,8 +67,8 @@ pub struct TrainArgs {
     /// Adam's learning rate
     #[arg(long, default_value_t = 0.001, value_parser = learning_rate, allow_hyphen_values = true)]
     pub lr: f32,
-    /// Hidden layer widths, comma-separated
-    #[arg(long, value_name = "WIDTHS", default_value = "128,64", value_parser = widths)]
+    /// Hidden layer widths, comma-separated; `WxN` is N layers of W (`64x10`, `256,64x3`)
+    #[arg(long, value_name = "WIDTHS", default_value = "128,64", value_parser = parse_hidden)]
     pub hidden: Widths,
     /// Fraction of the training file held out for validation (its last part); 0 disables it
     #[arg(long, default_value_t = 0.2, value_parser = val_split, allow_hyphen_values = true)]
@@ -170,11 +170,11 @@ pub struct PlotActivationsArgs {
     pub out: PathBuf,
 }
 
-/// Parsed `--activations`.
+/// Parsed `--activations`: the activations in the order given.
 #[derive(Debug, Clone)]
 pub struct Activations(pub Vec<Choice>);
 
-/// Parsed `--hidden`.
+/// Parsed `--hidden`: one width per hidden layer, `WxN` runs expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Widths(pub Vec<usize>);
 
@@ -218,12 +218,45 @@ fn val_split(s: &str) -> Result<f64, String> {
     }
 }
 
-fn widths(s: &str) -> Result<Widths, String> {
-    let w = s
-        .split(',')
-        .map(|p| positive(p).map_err(|e| format!("hidden width '{}': {e}", p.trim())))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Widths(w))
+/// Most hidden layers `--hidden` may ask for (`WxN` repeats counted). Far beyond any useful
+/// depth; it keeps `1x100000000` from allocating layers by the million before the size check.
+pub const MAX_HIDDEN_LAYERS: usize = 1000;
+
+/// Parse `--hidden`: comma-separated widths, each `W` or `WxN` for N layers of W, so
+/// `64x10` is ten layers of 64 and `256,64x3` is 256,64,64,64. Never panics.
+pub fn parse_hidden(s: &str) -> Result<Widths, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    if parts.iter().any(|p| p.contains(char::is_whitespace)) {
+        let fixed: Vec<&str> = parts.iter().flat_map(|p| p.split_whitespace()).collect();
+        return Err(format!(
+            "hidden widths are separated by commas: did you mean '{}'?",
+            fixed.join(",")
+        ));
+    }
+    let mut runs = Vec::with_capacity(parts.len());
+    for part in parts {
+        let (width, count) = match part.split_once(['x', 'X']) {
+            Some((w, n)) => (w, Some(n)),
+            None => (part, None),
+        };
+        let width = positive(width).map_err(|e| format!("hidden width '{width}': {e}"))?;
+        let count = match count {
+            None => 1,
+            Some(n) => positive(n).map_err(|e| format!("layer count in '{part}': {e}"))?,
+        };
+        runs.push((width, count));
+    }
+    let layers = runs.iter().fold(0usize, |acc, r| acc.saturating_add(r.1));
+    if layers > MAX_HIDDEN_LAYERS {
+        return Err(format!(
+            "at most {MAX_HIDDEN_LAYERS} hidden layers, got {layers}"
+        ));
+    }
+    Ok(Widths(
+        runs.into_iter()
+            .flat_map(|(w, n)| std::iter::repeat_n(w, n))
+            .collect(),
+    ))
 }
 
 fn format(s: &str) -> Result<Format, String> {
@@ -246,5 +279,52 @@ fn range(s: &str) -> Result<(f64, f64), String> {
         Ok((a, b))
     } else {
         Err(format!("expected MIN < MAX within [-1e6, 1e6], got '{s}'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_widths_with_repeats() {
+        let w = |s: &str| parse_hidden(s).map(|w| w.0);
+        assert_eq!(w("128,64"), Ok(vec![128, 64]));
+        assert_eq!(w("64x3"), Ok(vec![64; 3]));
+        assert_eq!(w(" 256 , 64X2 ,10x1"), Ok(vec![256, 64, 64, 10]));
+        assert_eq!(w("1x1000").unwrap().len(), 1000);
+        assert_eq!(
+            w("1x1000,1"),
+            Err("at most 1000 hidden layers, got 1001".into())
+        );
+        assert_eq!(
+            w("1x9223372036854775807,1x9223372036854775807"),
+            Err("at most 1000 hidden layers, got 18446744073709551614".into())
+        );
+        assert_eq!(
+            w("128 64"),
+            Err("hidden widths are separated by commas: did you mean '128,64'?".into())
+        );
+        assert_eq!(
+            w("128  64, 32"),
+            Err("hidden widths are separated by commas: did you mean '128,64,32'?".into())
+        );
+        assert_eq!(
+            w("64x0"),
+            Err("layer count in '64x0': must be a positive integer, got 0".into())
+        );
+        assert_eq!(
+            w("0x3"),
+            Err("hidden width '0': must be a positive integer, got 0".into())
+        );
+        assert_eq!(
+            w("64x"),
+            Err("layer count in '64x': '' is not an integer".into())
+        );
+        assert_eq!(
+            w("64x2x2"),
+            Err("layer count in '64x2x2': '2x2' is not an integer".into())
+        );
+        assert!(w("").is_err() && w(",").is_err() && w("x").is_err());
     }
 }

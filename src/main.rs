@@ -26,7 +26,7 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
         None => train(&cli.train),
         Some(Command::Train(args)) => train(&args),
         Some(Command::List) => {
-            print!("{}", actbench::list_activations());
+            print!("{}", actbench::nn::catalog::table());
             Ok(0)
         }
         Some(Command::Fetch(args)) => {
@@ -59,7 +59,7 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
                 .activations
                 .0
                 .iter()
-                .map(|c| actbench::activation_curve(c, a.range))
+                .map(|c| actbench::plot::ActivationCurve::sample(&c.name, &c.hidden, a.range))
                 .collect();
             actbench::plot::plot_activations(&curves, &a.out).map_err(plot_error)?;
             println!("Wrote {}", a.out.display());

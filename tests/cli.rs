@@ -488,9 +488,44 @@ fn bad_options_are_refused_without_creating_a_run_folder() {
             "unknown activation 'nope' (valid: sigmoid, relu, leaky_relu, tanh, elu, gelu, gelu_erf, prelu, custom, swish, mish, selu, celu, softplus, softsign, hard_sigmoid, hard_swish, relu6, hard_tanh, log_sigmoid, tanhshrink, rrelu, linear, silu, or all)",
         ),
         (
+            &["--activations", "relu,tahn"],
+            2,
+            "error: invalid value 'relu,tahn' for '--activations <LIST>': unknown activation 'tahn': did you mean 'tanh'? (valid: sigmoid, relu, leaky_relu, tanh, elu, gelu, gelu_erf, prelu, custom, swish, mish, selu, celu, softplus, softsign, hard_sigmoid, hard_swish, relu6, hard_tanh, log_sigmoid, tanhshrink, rrelu, linear, silu, or all)",
+        ),
+        (
             &["--activations", "relu,tanh,relu"],
             2,
             "activation 'relu' is listed twice",
+        ),
+        (
+            &["--activations", "relu,ReLU"],
+            2,
+            "activation 'relu' is listed twice",
+        ),
+        (
+            &["--activations", "swish:4:2"],
+            2,
+            "activation 'swish': beta '4:2' is not a finite number",
+        ),
+        (
+            &["--hidden", "128 64"],
+            2,
+            "error: invalid value '128 64' for '--hidden <WIDTHS>': hidden widths are separated by commas: did you mean '128,64'?",
+        ),
+        (
+            &["--hidden", "64x1001"],
+            2,
+            "at most 1000 hidden layers, got 1001",
+        ),
+        (
+            &["--hidden", "64x0"],
+            2,
+            "layer count in '64x0': must be a positive integer, got 0",
+        ),
+        (
+            &["--hidden", "4096x7"],
+            2,
+            "--hidden 4096,4096,4096,4096,4096,4096,4096: the network would have more than 100000000 parameters",
         ),
         (
             &["--epochs", "0"],
@@ -1016,6 +1051,41 @@ fn killed_run_leaves_complete_csv_files() {
                 "{name}"
             );
         }
+    }
+}
+
+/// Names in any case, recorded in lower case; `WxN` widths, recorded expanded.
+#[test]
+fn case_insensitive_names_and_repeated_widths() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("run");
+    run_ok(train_cmd(
+        work.path(),
+        data.path(),
+        &out_dir,
+        &[
+            "--activations",
+            "ReLU,Leaky_ReLU:0.1",
+            "--hidden",
+            "8x3,4",
+            "--epochs",
+            "1",
+            "-q",
+        ],
+    ));
+    let summary = read_csv(&out_dir.join("summary.csv"));
+    let names: Vec<&str> = summary
+        .rows
+        .iter()
+        .map(|r| r["activation"].as_str())
+        .collect();
+    assert_eq!(names, ["relu", "leaky_relu:0.1"]);
+    for r in &summary.rows {
+        assert_eq!(r["status"], "ok");
+        assert_eq!(r["hidden"], "8-8-8-4");
+        let parameters = 784 * 8 + 8 + 2 * (8 * 8 + 8) + 8 * 4 + 4 + 4 * 10 + 10;
+        assert_eq!(r["parameters"], parameters.to_string());
     }
 }
 

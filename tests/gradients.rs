@@ -1,26 +1,53 @@
-//! Every activation's derivative against finite differences, known values, stability, and a
-//! whole-network gradient check of backprop against finite differences of an f64 reference.
+//! Every activation's derivative against finite differences (PReLU's and RReLU's on their own
+//! code paths), known values, stability, and a whole-network gradient check of backprop against
+//! finite differences of an f64 reference.
 
 use actbench::nn::Batch;
+use actbench::nn::activation::{Prelu, Rrelu};
 use actbench::nn::catalog::{self, CATALOG};
 use actbench::nn::loss::softmax_cross_entropy;
 use actbench::nn::{Activation, Hidden, Init, Mlp, Mode, Workspace};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
-// Finite differences across a kink are meaningless: points closer than 2h to one of
-// `catalog::kinks` are skipped (the derivative at the kink follows the left piece, tested below).
-use catalog::kinks;
-
-fn all() -> Vec<(String, Arc<dyn Activation>)> {
+/// Every built-in that is a fixed function (PReLU and RReLU have state, and tests of their own
+/// below), with the kinks it declares: finite differences across a kink are meaningless, so
+/// points closer than 2h to one are skipped (the derivative at the kink follows the left
+/// piece, tested below).
+fn fixed() -> Vec<(String, Arc<dyn Activation>, Vec<f64>)> {
     CATALOG
         .iter()
-        .map(|e| {
-            (
-                e.name.to_string(),
-                catalog::parse(e.name).unwrap().hidden.function(),
-            )
+        .filter_map(|e| match catalog::parse(e.name).unwrap().hidden {
+            Hidden::Fixed(f) => Some((e.name.to_string(), f.clone(), f.kinks())),
+            _ => None,
         })
         .collect()
+}
+
+/// Forward and backward through the code path training uses, with an incoming gradient of 1:
+/// (f(z), f'(z)). PReLU runs with every slope at its initial value, RReLU at evaluation.
+fn apply(hidden: &Hidden, z: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let mut y = vec![0.0; z.len()];
+    let mut g = vec![1.0; z.len()];
+    match hidden {
+        Hidden::Fixed(f) => {
+            f.forward(z, &mut y);
+            f.backward(z, &y, &mut g);
+        }
+        Hidden::Prelu(p) => {
+            let (slopes, mut dslopes) = ([p.init], [0.0]);
+            p.forward(z, &slopes, &mut y);
+            p.backward(z, &slopes, &mut g, &mut dslopes);
+        }
+        Hidden::Rrelu(r) => {
+            let mut slopes = vec![0.0; z.len()];
+            r.draw(None, &mut slopes);
+            r.forward(z, &slopes, &mut y);
+            r.backward(z, &slopes, &mut g);
+        }
+    }
+    (y, g)
 }
 
 fn points() -> Vec<f64> {
@@ -34,10 +61,12 @@ fn points() -> Vec<f64> {
 #[test]
 fn derivatives_match_central_differences_in_f64() {
     let h = 1e-6;
-    for (name, act) in all() {
+    let all = fixed();
+    assert_eq!(all.len(), CATALOG.len() - 2, "all but prelu and rrelu");
+    for (name, act, kinks) in all {
         let mut checked = 0;
         for x in points() {
-            if kinks(&name).iter().any(|k| (x - k).abs() < 2.0 * h) {
+            if kinks.iter().any(|k| (x - k).abs() < 2.0 * h) {
                 continue;
             }
             let fd = (act.value_f64(x + h) - act.value_f64(x - h)) / (2.0 * h);
@@ -53,9 +82,96 @@ fn derivatives_match_central_differences_in_f64() {
     }
 }
 
+/// An incoming gradient that differs per element, so that a backward pass which ignored it,
+/// or mixed up elements, would show.
+fn incoming(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 0.5 + (i as f64 * 0.37).sin()).collect()
+}
+
+/// Points off the kink at 0, a row-major batch of 3 columns.
+fn leaky_points() -> Vec<f64> {
+    (-60..60).map(|i| i as f64 * 0.13 + 0.011).collect()
+}
+
+#[test]
+fn prelu_derivatives_match_central_differences_on_its_own_path() {
+    let prelu = Prelu { init: 0.25 };
+    let slopes = [0.1, 0.25, -0.7];
+    let z = leaky_points();
+    let w = incoming(z.len());
+    // The loss sum(w * y), whose gradient is what backward computes from the incoming w.
+    let loss = |z: &[f64], a: &[f64]| {
+        let mut y = vec![0.0; z.len()];
+        prelu.forward(z, a, &mut y);
+        y.iter().zip(&w).map(|(y, w)| y * w).sum::<f64>()
+    };
+    let mut g = w.clone();
+    let mut dslopes = [9.0; 3]; // overwritten, not accumulated into
+    prelu.backward(&z, &slopes, &mut g, &mut dslopes);
+    let h = 1e-6;
+    for i in 0..z.len() {
+        let (mut plus, mut minus) = (z.clone(), z.clone());
+        plus[i] += h;
+        minus[i] -= h;
+        let fd = (loss(&plus, &slopes) - loss(&minus, &slopes)) / (2.0 * h);
+        assert!((g[i] - fd).abs() < 1e-6, "dz[{i}]: {} vs {fd}", g[i]);
+    }
+    for j in 0..3 {
+        let (mut plus, mut minus) = (slopes, slopes);
+        plus[j] += h;
+        minus[j] -= h;
+        let fd = (loss(&z, &plus) - loss(&z, &minus)) / (2.0 * h);
+        assert!(fd.abs() > 1.0, "slope {j} matters");
+        assert!(
+            (dslopes[j] - fd).abs() < 1e-6,
+            "da[{j}]: {} vs {fd}",
+            dslopes[j]
+        );
+    }
+    // At the kink: the left piece, slope a_j, and z = 0 adds nothing to da_j.
+    let (mut g, mut ds) = ([2.0, 2.0, 2.0], [1.0; 3]);
+    prelu.backward(&[0.0, 0.0, 0.0], &slopes, &mut g, &mut ds);
+    assert_eq!(g, [0.2, 0.5, -1.4]);
+    assert_eq!(ds, [0.0; 3]);
+}
+
+#[test]
+fn rrelu_derivatives_match_central_differences_on_its_own_path() {
+    let rrelu = Rrelu::default();
+    let z = leaky_points();
+    let w = incoming(z.len());
+    // Training slopes (one per element) and the evaluation slope, through the same code.
+    let mut drawn = vec![0.0f32; z.len()];
+    rrelu.draw(Some(&mut ChaCha8Rng::seed_from_u64(5)), &mut drawn);
+    let mut mean = vec![0.0f32; z.len()];
+    rrelu.draw(None, &mut mean);
+    assert!(mean.iter().all(|&a| a == (0.125 + 1.0 / 3.0) / 2.0));
+    for slopes in [drawn, mean] {
+        let slopes: Vec<f64> = slopes.iter().map(|&a| a as f64).collect();
+        let loss = |z: &[f64]| {
+            let mut y = vec![0.0; z.len()];
+            rrelu.forward(z, &slopes, &mut y);
+            y.iter().zip(&w).map(|(y, w)| y * w).sum::<f64>()
+        };
+        let mut g = w.clone();
+        rrelu.backward(&z, &slopes, &mut g);
+        let h = 1e-6;
+        for i in 0..z.len() {
+            let (mut plus, mut minus) = (z.clone(), z.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            let fd = (loss(&plus) - loss(&minus)) / (2.0 * h);
+            assert!((g[i] - fd).abs() < 1e-6, "dz[{i}]: {} vs {fd}", g[i]);
+        }
+        let mut g = [3.0];
+        rrelu.backward(&[0.0], &slopes[..1], &mut g);
+        assert_eq!(g[0], 3.0 * slopes[0], "the left piece at the kink");
+    }
+}
+
 #[test]
 fn f32_versions_agree_with_f64() {
-    for (name, act) in all() {
+    for (name, act, _) in fixed() {
         for x in points() {
             let (v32, v64) = (act.value(x as f32) as f64, act.value_f64(x));
             assert!(
@@ -74,7 +190,7 @@ fn f32_versions_agree_with_f64() {
 
 #[test]
 fn known_values() {
-    let f = |name: &str, x: f32| catalog::parse(name).unwrap().hidden.function().value(x);
+    let f = |name: &str, x: f32| apply(&catalog::parse(name).unwrap().hidden, &[x]).0[0];
     let close = |a: f32, b: f32, tol: f32| assert!((a - b).abs() <= tol, "{a} vs {b}");
     close(f("sigmoid", 2.0), 0.880_797, 1e-6);
     close(f("tanh", 2.0), 0.964_028, 1e-6);
@@ -102,39 +218,73 @@ fn known_values() {
     close(f("linear", -7.5), -7.5, 0.0);
     // PReLU starts at slope 0.25; RReLU evaluates at the mean slope (1/8 + 1/3) / 2.
     close(f("prelu", -4.0), -1.0, 1e-7);
+    close(f("prelu:0.5", -4.0), -2.0, 1e-7);
     close(f("rrelu", -24.0), -24.0 * (0.125 + 1.0 / 3.0) / 2.0, 1e-5);
 }
 
 #[test]
 fn derivatives_at_kinks_follow_the_left_piece() {
-    let d = |name: &str, x: f32| {
-        let a = catalog::parse(name).unwrap().hidden.function();
-        a.derivative(x, a.value(x))
-    };
+    let d = |name: &str, x: f32| apply(&catalog::parse(name).unwrap().hidden, &[x]).1[0];
     assert_eq!(d("relu", 0.0), 0.0);
     assert_eq!(d("leaky_relu", 0.0), 0.01);
+    assert_eq!(d("prelu", 0.0), 0.25);
+    assert_eq!(d("rrelu", 0.0), (0.125 + 1.0 / 3.0) / 2.0);
     assert_eq!(d("relu6", 6.0), 1.0);
+    assert_eq!(d("relu6", 0.0), 0.0);
     assert_eq!(d("hard_tanh", -1.0), 0.0);
     assert_eq!(d("hard_tanh", 1.0), 1.0);
+    assert_eq!(d("hard_sigmoid", -3.0), 0.0);
+    assert_eq!(d("hard_sigmoid", 3.0), 1.0 / 6.0);
     assert_eq!(d("custom", 0.0), 0.5);
     assert_eq!(d("elu", 0.0), 1.0);
+    assert_eq!(d("elu:2", 0.0), 2.0);
 }
 
+/// Every activation, through the training code path, at huge inputs: finite values and
+/// derivatives, except where the exact value is beyond f32's range and infinity is the right
+/// answer. One built-in has such a value: selu(x) = 1.0507 x exceeds f32::MAX for x above
+/// f32::MAX / 1.0507, so selu(f32::MAX) = +inf (its derivative stays lambda). In f64 (the
+/// gradient checks' form) every value is finite.
 #[test]
 fn stable_for_huge_inputs() {
-    for (name, act) in all() {
-        let z: Vec<f32> = vec![1e4, -1e4, 3e38, -3e38, 88.8, -88.8, 0.0];
-        let mut y = vec![0.0; z.len()];
-        act.forward(&z, &mut y);
-        let mut g = vec![1.0; z.len()];
-        act.backward(&z, &y, &mut g);
-        for i in 0..2 {
-            assert!(y[i].is_finite(), "{name}({}) = {}", z[i], y[i]);
-            assert!(g[i].is_finite(), "{name}'({}) = {}", z[i], g[i]);
+    const SELU_LAMBDA: f32 = 1.050_700_987_355_480_5_f64 as f32;
+    let z: Vec<f32> = vec![1e4, -1e4, 1e30, -1e30, f32::MAX, -f32::MAX];
+    let mut checked = 0;
+    for e in CATALOG {
+        let hidden = catalog::parse(e.name).unwrap().hidden;
+        let (y, g) = apply(&hidden, &z);
+        for (i, &x) in z.iter().enumerate() {
+            if e.name == "selu" && x == f32::MAX {
+                assert_eq!((y[i], g[i]), (f32::INFINITY, SELU_LAMBDA));
+                continue;
+            }
+            assert!(y[i].is_finite(), "{}({x}) = {}", e.name, y[i]);
+            assert!(g[i].is_finite(), "{}'({x}) = {}", e.name, g[i]);
+            let f = hidden.function();
+            let (v, d) = (f.value_f64(x as f64), f.derivative_f64(x as f64));
+            assert!(
+                v.is_finite() && d.is_finite(),
+                "{} in f64 at {x}: {v} {d}",
+                e.name
+            );
+            checked += 1;
         }
-        for (i, (&y, &g)) in y.iter().zip(&g).enumerate() {
-            assert!(!y.is_nan() && !g.is_nan(), "{name} at {}: {y} {g}", z[i]);
-        }
+        // Around exp's cut-offs and at 0: no NaN.
+        let (y, g) = apply(&hidden, &[88.8, -88.8, 87.4, -87.4, 0.0, -0.0]);
+        assert!(
+            y.iter().chain(&g).all(|v| !v.is_nan()),
+            "{}: {y:?} {g:?}",
+            e.name
+        );
+    }
+    assert_eq!(checked, CATALOG.len() * z.len() - 1);
+    // Parameters that make an intermediate overflow: swish's beta x.
+    for name in ["swish:4", "celu:0.01", "elu:100"] {
+        let (y, g) = apply(&catalog::parse(name).unwrap().hidden, &z);
+        assert!(
+            y.iter().chain(&g).all(|v| v.is_finite()),
+            "{name}: {y:?} {g:?}"
+        );
     }
 }
 

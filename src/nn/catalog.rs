@@ -1,220 +1,164 @@
 //! The built-in activations by name, as the command line spells them (`name` or `name:param`).
+//! What each one is (aliases, formula, parameter, kinks) is defined with it, in
+//! [`activation`](super::activation); this module lists them and parses the user's choice.
+//!
+//! Names are case-insensitive (`ReLU` is `relu`) and recorded in lower case, so that runs
+//! group by one spelling.
 
 use super::activation::*;
-use std::sync::Arc;
 
-/// One built-in: its CLI name, formula and optional parameter.
-pub struct Entry {
-    pub name: &'static str,
-    pub formula: &'static str,
-    /// `(parameter name, default)` for activations that take one.
-    pub param: Option<(&'static str, f32)>,
-    /// Whether it belongs to the reference set the comparison is about.
-    pub reference: bool,
-    build: fn(Option<f32>) -> Hidden,
-}
-
-fn fixed(a: impl Activation + 'static) -> Hidden {
-    Hidden::Fixed(Arc::new(a))
-}
-
-macro_rules! entry {
-    ($name:literal, $formula:literal, $reference:expr, $build:expr) => {
-        Entry {
-            name: $name,
-            formula: $formula,
-            param: None,
-            reference: $reference,
-            build: $build,
-        }
-    };
-    ($name:literal, $formula:literal, $reference:expr, ($p:literal, $d:expr), $build:expr) => {
-        Entry {
-            name: $name,
-            formula: $formula,
-            param: Some(($p, $d)),
-            reference: $reference,
-            build: $build,
-        }
-    };
-}
-
-/// Other names for built-ins, `(alias, name)`. An alias is recorded as the user wrote it, but
-/// `all` includes each function once.
-pub const ALIASES: &[(&str, &str)] = &[("silu", "swish")];
-
-/// Every built-in, reference set first.
-pub const CATALOG: &[Entry] = &[
-    entry!("sigmoid", "1 / (1 + e^-x)", true, |_| fixed(Sigmoid)),
-    entry!("relu", "max(0, x)", true, |_| fixed(Relu)),
-    entry!(
-        "leaky_relu",
-        "x if x > 0 else alpha*x",
-        true,
-        ("alpha", 0.01),
-        |p| { fixed(LeakyRelu(p.unwrap_or(0.01))) }
-    ),
-    entry!("tanh", "tanh(x)", true, |_| fixed(Tanh)),
-    entry!(
-        "elu",
-        "x if x > 0 else alpha*(e^x - 1)",
-        true,
-        ("alpha", 1.0),
-        |p| { fixed(Elu(p.unwrap_or(1.0))) }
-    ),
-    entry!(
-        "gelu",
-        "0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))",
-        true,
-        |_| fixed(Gelu)
-    ),
-    entry!(
-        "gelu_erf",
-        "x * Phi(x), Phi the standard normal CDF",
-        true,
-        |_| fixed(GeluErf)
-    ),
-    entry!(
-        "prelu",
-        "x if x > 0 else a_j*x, a_j learned per unit",
-        true,
-        ("init", 0.25),
-        |p| {
-            Hidden::Prelu {
-                init: p.unwrap_or(0.25),
-            }
-        }
-    ),
-    entry!("custom", "relu(x) + 0.5*tanh(x)", true, |_| fixed(Custom)),
-    entry!("swish", "x * sigmoid(beta*x)", false, ("beta", 1.0), |p| {
-        fixed(Swish(p.unwrap_or(1.0)))
-    }),
-    entry!("mish", "x * tanh(softplus(x))", false, |_| fixed(Mish)),
-    entry!(
-        "selu",
-        "lambda*x if x > 0 else lambda*alpha*(e^x - 1)",
-        false,
-        |_| fixed(Selu)
-    ),
-    entry!(
-        "celu",
-        "max(0, x) + min(0, alpha*(e^(x/alpha) - 1))",
-        false,
-        ("alpha", 1.0),
-        |p| { fixed(Celu(p.unwrap_or(1.0))) }
-    ),
-    entry!("softplus", "ln(1 + e^x)", false, |_| fixed(Softplus)),
-    entry!("softsign", "x / (1 + |x|)", false, |_| fixed(Softsign)),
-    entry!("hard_sigmoid", "clip(x/6 + 1/2, 0, 1)", false, |_| fixed(
-        HardSigmoid
-    )),
-    entry!("hard_swish", "x * clip(x/6 + 1/2, 0, 1)", false, |_| fixed(
-        HardSwish
-    )),
-    entry!("relu6", "min(max(0, x), 6)", false, |_| fixed(Relu6)),
-    entry!("hard_tanh", "clip(x, -1, 1)", false, |_| fixed(HardTanh)),
-    entry!("log_sigmoid", "-ln(1 + e^-x)", false, |_| fixed(LogSigmoid)),
-    entry!("tanhshrink", "x - tanh(x)", false, |_| fixed(Tanhshrink)),
-    entry!(
-        "rrelu",
-        "x if x > 0 else a*x, a ~ U(1/8, 1/3) in training, mean at eval",
-        false,
-        |_| {
-            Hidden::Rrelu {
-                lower: 1.0 / 8.0,
-                upper: 1.0 / 3.0,
-            }
-        }
-    ),
-    entry!("linear", "x", false, |_| fixed(Linear)),
+/// Every built-in, in the order `all` and `actbench list` use: the reference set first.
+pub const CATALOG: &[Spec] = &[
+    Sigmoid::SPEC,
+    Relu::SPEC,
+    LeakyRelu::SPEC,
+    Tanh::SPEC,
+    Elu::SPEC,
+    Gelu::SPEC,
+    GeluErf::SPEC,
+    Prelu::SPEC,
+    Custom::SPEC,
+    Swish::SPEC,
+    Mish::SPEC,
+    Selu::SPEC,
+    Celu::SPEC,
+    Softplus::SPEC,
+    Softsign::SPEC,
+    HardSigmoid::SPEC,
+    HardSwish::SPEC,
+    Relu6::SPEC,
+    HardTanh::SPEC,
+    LogSigmoid::SPEC,
+    Tanhshrink::SPEC,
+    Rrelu::SPEC,
+    Linear::SPEC,
 ];
 
-/// An activation as requested: the name the user wrote (canonical) and what to build.
+/// An activation as requested: the name to record (as written, lower case, with its parameter
+/// if not the default) and what to build.
 #[derive(Debug, Clone)]
 pub struct Choice {
+    /// The name recorded in result files (`leaky_relu:0.1`, `silu`).
     pub name: String,
+    /// The activation itself.
     pub hidden: Hidden,
 }
 
-/// Where a built-in's derivative jumps (`name` without parameter), for plots and gradient checks.
-pub fn kinks(name: &str) -> &'static [f64] {
-    let (base, param) = name.split_once(':').unwrap_or((name, ""));
-    match base {
-        // elu's slope is continuous at 0 only for alpha = 1; celu's always is.
-        "elu" if param.parse::<f32>().is_ok_and(|a| a != 1.0) => &[0.0],
-        "relu" | "leaky_relu" | "prelu" | "rrelu" | "custom" | "selu" => &[0.0],
-        "hard_sigmoid" | "hard_swish" => &[-3.0, 3.0],
-        "relu6" => &[0.0, 6.0],
-        "hard_tanh" => &[-1.0, 1.0],
-        _ => &[],
-    }
-}
-
-fn valid_names() -> String {
+/// The built-in called `name` (a canonical name or an alias, in lower case).
+pub fn find(name: &str) -> Option<&'static Spec> {
     CATALOG
         .iter()
-        .map(|e| e.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+        .find(|s| s.name == name || s.aliases.contains(&name))
 }
 
-/// Parse `name` or `name:param`.
-pub fn parse(spec: &str) -> Result<Choice, String> {
-    let spec = spec.trim();
-    let (name, param) = match spec.split_once(':') {
-        Some((n, p)) => (n.trim(), Some(p.trim())),
-        None => (spec, None),
-    };
-    let target = ALIASES
-        .iter()
-        .find(|(a, _)| *a == name)
-        .map_or(name, |(_, t)| t);
-    let entry = CATALOG.iter().find(|e| e.name == target).ok_or_else(|| {
-        format!(
-            "unknown activation '{name}' (valid: {}, silu, or all)",
-            valid_names()
-        )
-    })?;
-    let value = match (param, entry.param) {
-        (None, _) => None,
-        (Some(_), None) => return Err(format!("activation '{name}' takes no parameter")),
-        (Some(p), Some((pname, _))) => {
-            let v: f32 = p
-                .parse()
-                .ok()
-                .filter(|v: &f32| v.is_finite())
-                .ok_or_else(|| {
-                    format!("activation '{name}': {pname} '{p}' is not a finite number")
-                })?;
-            if matches!(target, "elu" | "celu" | "swish") && v <= 0.0 {
-                return Err(format!(
-                    "activation '{name}': {pname} must be positive, got {v}"
-                ));
-            }
-            Some(v)
+/// Every name the command line accepts, canonical names first, then aliases.
+fn names() -> impl Iterator<Item = &'static str> {
+    let aliases = CATALOG.iter().flat_map(|s| s.aliases.iter().copied());
+    CATALOG.iter().map(|s| s.name).chain(aliases)
+}
+
+/// The closest accepted name to a mistyped one, if one is close: at most one edit (insertion,
+/// deletion, substitution or swap of neighbours) for names up to 4 letters, two for longer
+/// ones, or the only name that starts with what was typed (3 letters or more).
+fn did_you_mean(typed: &str) -> Option<&'static str> {
+    let candidates = || names().chain(["all"]);
+    let budget = if typed.chars().count() <= 4 { 1 } else { 2 };
+    let close = candidates()
+        .map(|n| (strsim::osa_distance(typed, n), n))
+        .filter(|&(d, _)| d <= budget)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, n)| n);
+    close.or_else(|| {
+        let mut prefixed = candidates().filter(|n| typed.len() >= 3 && n.starts_with(typed));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(n), None) => Some(n),
+            _ => None,
         }
-    };
-    let canonical = match (value, entry.param) {
-        (Some(v), Some((_, d))) if v != d => format!("{name}:{v}"),
-        _ => name.to_string(),
-    };
-    Ok(Choice {
-        name: canonical,
-        hidden: (entry.build)(value),
     })
 }
 
-/// Parse a comma-separated list; `all` means every built-in. Duplicates are refused.
+/// User input echoed in a message: at most 40 characters, control characters escaped, so
+/// that the message stays one line.
+fn shown(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(40)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if s.chars().nth(40).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
+fn unknown(name: &str) -> String {
+    let hint = did_you_mean(name)
+        .map(|n| format!(": did you mean '{n}'?"))
+        .unwrap_or_default();
+    let valid = names().collect::<Vec<_>>().join(", ");
+    format!(
+        "unknown activation '{}'{hint} (valid: {valid}, or all)",
+        shown(name)
+    )
+}
+
+/// Parse `name` or `name:param` (one activation, not `all`).
+pub fn parse(spec: &str) -> Result<Choice, String> {
+    let spec = spec.trim().to_lowercase();
+    let (name, param) = match spec.split_once(':') {
+        Some((n, p)) => (n.trim(), Some(p.trim())),
+        None => (spec.as_str(), None),
+    };
+    let entry = find(name).ok_or_else(|| unknown(name))?;
+    let value = match (param, entry.param) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(format!("activation '{}' takes no parameter", shown(name)));
+        }
+        (Some(p), Some(param)) => {
+            let v: f32 = p.parse().map_err(|_| {
+                format!(
+                    "activation '{name}': {} '{}' is not a finite number",
+                    param.name,
+                    shown(p)
+                )
+            })?;
+            let v = param
+                .constraint
+                .check(v)
+                .map_err(|e| format!("activation '{name}': {} {e}", param.name))?;
+            Some(v)
+        }
+    };
+    let default = entry.param.map_or(0.0, |p| p.default);
+    let recorded = match value {
+        Some(v) if v != default => format!("{name}:{v}"),
+        _ => name.to_string(),
+    };
+    Ok(Choice {
+        name: recorded,
+        hidden: (entry.build)(value.unwrap_or(default)),
+    })
+}
+
+/// Parse a comma-separated list; `all` means every built-in, each function once (aliases are
+/// not repeated). Duplicates are refused. Never panics, whatever the input.
 pub fn parse_list(list: &str) -> Result<Vec<Choice>, String> {
     let mut out: Vec<Choice> = Vec::new();
     for item in list.split(',').map(str::trim) {
         if item.is_empty() {
-            return Err(format!("empty activation name in '{list}'"));
+            return Err(format!("empty activation name in '{}'", shown(list)));
         }
-        let items = if item == "all" {
+        let items = if item.eq_ignore_ascii_case("all") {
             CATALOG
                 .iter()
-                .map(|e| parse(e.name))
+                .map(|s| parse(s.name))
                 .collect::<Result<Vec<_>, _>>()?
         } else {
             vec![parse(item)?]
@@ -227,6 +171,33 @@ pub fn parse_list(list: &str) -> Result<Vec<Choice>, String> {
         }
     }
     Ok(out)
+}
+
+/// The text of `actbench list`: every built-in with its set, parameter default, formula and
+/// other names.
+pub fn table() -> String {
+    let mut out = String::from("activation    set        parameter   formula\n");
+    for s in CATALOG {
+        let param = s
+            .param
+            .map(|p| format!("{}={}", p.name, p.default))
+            .unwrap_or_else(|| "-".into());
+        let set = if s.reference { "reference" } else { "extra" };
+        let also = if s.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also: {})", s.aliases.join(", "))
+        };
+        out.push_str(&format!(
+            "{:<13} {set:<10} {param:<11} {}{also}\n",
+            s.name, s.formula
+        ));
+    }
+    out.push_str(
+        "\nname:param sets the parameter (e.g. leaky_relu:0.1); `all` selects every one. \
+         Names are case-insensitive.\n",
+    );
+    out
 }
 
 #[cfg(test)]
@@ -243,6 +214,11 @@ mod tests {
         assert!(parse("nope").unwrap_err().contains("valid: sigmoid, relu"));
         assert!(parse("relu:2").unwrap_err().contains("takes no parameter"));
         assert!(parse("elu:x").unwrap_err().contains("not a finite number"));
+        assert!(
+            parse("elu:inf")
+                .unwrap_err()
+                .contains("must be a finite number")
+        );
         assert!(parse("elu:-1").unwrap_err().contains("must be positive"));
         assert_eq!(parse_list("all").unwrap().len(), CATALOG.len());
         assert!(parse_list("all").unwrap().iter().all(|c| c.name != "silu"));
@@ -260,5 +236,108 @@ mod tests {
             .map(|c| c.name)
             .collect();
         assert_eq!(names, ["relu", "elu:0.5"]);
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_recorded_in_lower_case() {
+        let names: Vec<_> = parse_list("ReLU, GELU, SiLU:2, Leaky_ReLU:0.1")
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["relu", "gelu", "silu:2", "leaky_relu:0.1"]);
+        assert_eq!(parse_list("ALL").unwrap().len(), CATALOG.len());
+        assert!(
+            parse_list("relu,ReLU")
+                .unwrap_err()
+                .contains("listed twice")
+        );
+    }
+
+    #[test]
+    fn unknown_names_get_the_closest_valid_one() {
+        let hint = |typed: &str| did_you_mean(typed);
+        assert_eq!(hint("tahn"), Some("tanh"));
+        assert_eq!(hint("sigmiod"), Some("sigmoid"));
+        assert_eq!(hint("leaky-relu"), Some("leaky_relu"));
+        assert_eq!(hint("leakyrelu"), Some("leaky_relu"));
+        assert_eq!(hint("gelu-erf"), Some("gelu_erf"));
+        assert_eq!(hint("sili"), Some("silu"));
+        assert_eq!(hint("leaky"), Some("leaky_relu"));
+        assert_eq!(hint("tanhshrnk"), Some("tanhshrink"));
+        // Nothing close, or several equally plausible: no guess.
+        assert_eq!(hint("nope"), None);
+        assert_eq!(hint("hard"), None);
+        assert_eq!(hint("x"), None);
+        let e = parse("Tahn").unwrap_err();
+        assert!(
+            e.starts_with("unknown activation 'tahn': did you mean 'tanh'? (valid: sigmoid,"),
+            "{e}"
+        );
+        assert!(e.ends_with("linear, silu, or all)"), "{e}");
+        assert!(!parse("nope").unwrap_err().contains("did you mean"));
+    }
+
+    #[test]
+    fn messages_stay_one_short_line() {
+        let e = parse_list("re\nlu").unwrap_err();
+        assert!(e.starts_with("unknown activation 're\\nlu'"), "{e}");
+        let long = "z".repeat(10_000);
+        let e = parse_list(&long).unwrap_err();
+        assert!(e.len() < 600 && e.contains("zzz..."), "{e}");
+        assert!(!parse_list(",").unwrap_err().contains('\n'));
+    }
+
+    /// The parser is fuzzed; here a quick deterministic sweep over awkward inputs.
+    #[test]
+    fn parse_list_never_panics() {
+        let pieces = [
+            "",
+            ",",
+            ":",
+            "::",
+            "relu",
+            "ReLU",
+            "all",
+            "elu:",
+            "elu:1e39",
+            "elu:-0",
+            "elu:nan",
+            "prelu:0.25",
+            "silu:0",
+            " ",
+            "\u{0}",
+            "é",
+            "İ",
+            "ß",
+            "\u{130}relu",
+            "leaky_relu:1",
+            "rrelu:1",
+            "tanh:",
+            "1e-45",
+            "x:y:z",
+        ];
+        for a in pieces {
+            for b in pieces {
+                let _ = parse_list(&format!("{a}{b}"));
+                let _ = parse_list(&format!("{a},{b}"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_spec_builds_what_it_names() {
+        for s in CATALOG {
+            let c = parse(s.name).unwrap();
+            assert_eq!(c.name, s.name);
+            let built = (s.build)(s.param.map_or(0.0, |p| p.default));
+            assert_eq!(built.function().name(), c.hidden.function().name());
+            if let Hidden::Fixed(f) = &c.hidden {
+                assert_eq!(f.name(), s.name);
+            }
+            if let Some(p) = s.param {
+                assert!(p.constraint.check(p.default).is_ok(), "{}", s.name);
+            }
+        }
     }
 }

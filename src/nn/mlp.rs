@@ -87,8 +87,8 @@ impl Mlp {
             for w in &mut params[layer.w..layer.b] {
                 *w = rng.random_range(-limit..limit);
             }
-            if let (Some(s), Hidden::Prelu { init }) = (layer.slopes, &hidden) {
-                params[s..s + layer.outputs].fill(*init);
+            if let (Some(s), Hidden::Prelu(prelu)) = (layer.slopes, &hidden) {
+                params[s..s + layer.outputs].fill(prelu.init);
             }
         }
         Mlp {
@@ -160,28 +160,18 @@ impl Mlp {
             let y = &mut ws.y[l][..rows * n];
             match &self.hidden {
                 Hidden::Fixed(act) => act.forward(z, y),
-                Hidden::Prelu { .. } => {
-                    let s = layer.slopes.map_or(0, |s| s);
-                    let slopes = &p[s..s + n];
-                    for (yr, zr) in y.chunks_exact_mut(n).zip(z.chunks_exact(n)) {
-                        for ((y, &z), &a) in yr.iter_mut().zip(zr).zip(slopes) {
-                            *y = if z > 0.0 { z } else { a * z };
-                        }
-                    }
+                Hidden::Prelu(prelu) => {
+                    let s = layer.slopes.expect("a PReLU network has slopes");
+                    prelu.forward(z, &p[s..s + n], y);
                 }
-                Hidden::Rrelu { lower, upper } => {
-                    let slope = &mut ws.rrelu[l][..rows * n];
-                    match &mut mode {
-                        Mode::Train(rng) => {
-                            for s in slope.iter_mut() {
-                                *s = rng.random_range(*lower..*upper);
-                            }
-                        }
-                        Mode::Eval => slope.fill((lower + upper) / 2.0),
-                    }
-                    for ((y, &z), &a) in y.iter_mut().zip(z.iter()).zip(slope.iter()) {
-                        *y = if z > 0.0 { z } else { a * z };
-                    }
+                Hidden::Rrelu(rrelu) => {
+                    let slopes = &mut ws.rrelu[l][..rows * n];
+                    let rng = match &mut mode {
+                        Mode::Train(rng) => Some(&mut **rng),
+                        Mode::Eval => None,
+                    };
+                    rrelu.draw(rng, slopes);
+                    rrelu.forward(z, slopes, y);
                 }
             }
         }
@@ -226,29 +216,13 @@ impl Mlp {
             let y = &ws.y[l - 1][..rows * k];
             match &self.hidden {
                 Hidden::Fixed(act) => act.backward(z, y, dy),
-                Hidden::Prelu { .. } => {
-                    let s = self.layers[l - 1].slopes.map_or(0, |s| s);
-                    let (slopes, dslopes) = (&self.params[s..s + k], &mut grads[s..s + k]);
-                    dslopes.fill(0.0);
-                    for (gr, zr) in dy.chunks_exact_mut(k).zip(z.chunks_exact(k)) {
-                        for (((g, &z), &a), ds) in
-                            gr.iter_mut().zip(zr).zip(slopes).zip(dslopes.iter_mut())
-                        {
-                            if z <= 0.0 {
-                                *ds += *g * z;
-                                *g *= a;
-                            }
-                        }
-                    }
+                Hidden::Prelu(prelu) => {
+                    let s = self.layers[l - 1]
+                        .slopes
+                        .expect("a PReLU network has slopes");
+                    prelu.backward(z, &self.params[s..s + k], dy, &mut grads[s..s + k]);
                 }
-                Hidden::Rrelu { .. } => {
-                    let slope = &ws.rrelu[l - 1][..rows * k];
-                    for ((g, &z), &a) in dy.iter_mut().zip(z).zip(slope) {
-                        if z <= 0.0 {
-                            *g *= a;
-                        }
-                    }
-                }
+                Hidden::Rrelu(rrelu) => rrelu.backward(z, &ws.rrelu[l - 1][..rows * k], dy),
             }
         }
     }
@@ -305,6 +279,7 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::activation::Rrelu;
     use crate::nn::loss::softmax_cross_entropy;
 
     /// RReLU's randomness is invisible to the finite-difference checks (they run in evaluation
@@ -315,7 +290,7 @@ mod tests {
         let (lower, upper) = (0.125f32, 1.0f32 / 3.0);
         let mlp = Mlp::new(
             &[4, 64, 3],
-            Hidden::Rrelu { lower, upper },
+            Hidden::Rrelu(Rrelu { lower, upper }),
             Init::GlorotUniform,
             1,
         );

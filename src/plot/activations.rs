@@ -10,6 +10,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::nn::Hidden;
+
 use super::{DrawResult, Figure, PlotError, finite_runs, padded_range, render};
 
 /// Sampled activation: `values[i] = f(xs[i])`, `derivatives[i] = f'(xs[i])`.
@@ -21,6 +23,30 @@ pub struct ActivationCurve {
     pub values: Vec<f64>,
     pub derivatives: Vec<f64>,
     pub kinks: Vec<f64>,
+}
+
+impl ActivationCurve {
+    /// Points sampled over `(lo, hi)` for `actbench plot activations`.
+    const POINTS: usize = 601;
+
+    /// `hidden` sampled over `(lo, hi)` in f64: f, f' and the kinks inside the range.
+    pub fn sample(name: &str, hidden: &Hidden, (lo, hi): (f64, f64)) -> Self {
+        let f = hidden.function();
+        let xs: Vec<f64> = (0..Self::POINTS)
+            .map(|i| lo + (hi - lo) * i as f64 / (Self::POINTS - 1) as f64)
+            .collect();
+        ActivationCurve {
+            name: name.to_owned(),
+            values: xs.iter().map(|&x| f.value_f64(x)).collect(),
+            derivatives: xs.iter().map(|&x| f.derivative_f64(x)).collect(),
+            kinks: hidden
+                .kinks()
+                .into_iter()
+                .filter(|k| (lo..=hi).contains(k))
+                .collect(),
+            xs,
+        }
+    }
 }
 
 const PANEL: (u32, u32) = (400, 300);
