@@ -103,6 +103,39 @@ fn real_mnist_loads_like_the_mnist_crate() {
     assert!(again.train == m.train && again.test == m.test);
 }
 
+/// Fashion-MNIST through the same reader: its own checksums (the literals in
+/// `src/data/dataset.rs` against the folder's SHA256SUMS), MNIST's sizes, labels 0..9, and
+/// content that is not MNIST's.
+#[test]
+#[ignore = "needs real data: set ACTBENCH_DATA_DIR"]
+fn real_fashion_mnist_loads_with_its_own_checksums() {
+    let mnist_dir = common::real_mnist();
+    let dir = common::real_dataset(Dataset::FashionMnist);
+    let root = DataRoot {
+        path: dir.parent().unwrap().to_path_buf(),
+        named: true,
+    };
+    assert_eq!(root.dataset_dir(Dataset::FashionMnist), dir);
+    let f = load(Dataset::FashionMnist, &root, &LoadOptions::default()).unwrap();
+    assert_eq!((f.train.len(), f.test.len()), (60_000, 10_000));
+    assert_eq!(f.train.images.len(), 60_000 * 784);
+    assert!(f.train.labels.iter().chain(&f.test.labels).all(|&l| l < 10));
+    let sums = published_sums(&dir);
+    for file in &f.files {
+        assert_eq!(file.sha256.as_ref(), sums.get(&file.file), "{}", file.file);
+    }
+    // Fashion-MNIST's files are not MNIST's: read as MNIST, they fail MNIST's checksum.
+    let as_mnist = DataRoot {
+        path: dir.clone(),
+        named: true,
+    };
+    let err = load(Dataset::Mnist, &as_mnist, &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("differs from the published MNIST"), "{err}");
+    assert_ne!(mnist_dir, dir);
+}
+
 // ---------------------------------------------------------------- download
 
 /// The four real `.gz` files by name.
