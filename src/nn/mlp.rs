@@ -39,13 +39,16 @@ struct Layer {
 pub struct Mlp {
     sizes: Vec<usize>,
     layers: Vec<Layer>,
+    /// Every parameter, laid out as the module documentation says.
     pub params: AlignedVec,
     hidden: Hidden,
 }
 
 /// Training or evaluation; training needs randomness for RReLU.
 pub enum Mode<'a> {
+    /// Evaluation: RReLU at its mean slope.
     Eval,
+    /// Training: RReLU draws its slopes from this generator.
     Train(&'a mut ChaCha8Rng),
 }
 
@@ -99,15 +102,19 @@ impl Mlp {
         }
     }
 
+    /// `[inputs, hidden..., classes]`.
     pub fn sizes(&self) -> &[usize] {
         &self.sizes
     }
+    /// The hidden layers' activation.
     pub fn hidden(&self) -> &Hidden {
         &self.hidden
     }
+    /// Weights, biases and PReLU slopes.
     pub fn parameter_count(&self) -> usize {
         self.params.len()
     }
+    /// Outputs of the last layer.
     pub fn classes(&self) -> usize {
         self.layers[self.layers.len() - 1].outputs
     }
@@ -244,6 +251,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Buffers for `mlp` and batches of up to `capacity` rows.
     pub fn new(mlp: &Mlp, capacity: usize) -> Self {
         let per_layer = |f: &dyn Fn(&Layer) -> usize| {
             mlp.layers.iter().map(|l| AlignedVec::zeros(f(l))).collect()
@@ -261,6 +269,7 @@ impl Workspace {
             rrelu: per_layer(&|l| if is_rrelu { capacity * l.outputs } else { 0 }),
         }
     }
+    /// The most rows a batch may have.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
