@@ -66,7 +66,9 @@ impl Activation for PenalizedTanhStd {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let epochs: usize = match args.iter().find(|a| !a.starts_with("--")) {
-        Some(n) => n.parse().map_err(|_| format!("EPOCHS must be a number, got '{n}'"))?,
+        Some(n) => n
+            .parse()
+            .map_err(|_| format!("EPOCHS must be a number, got '{n}'"))?,
         None => 1,
     };
     let mine = if args.iter().any(|a| a == "--std-tanh") {
