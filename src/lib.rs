@@ -9,6 +9,7 @@ pub mod data;
 pub mod nn;
 pub mod plot;
 pub mod progress;
+pub mod ranking;
 pub mod results;
 pub mod run;
 pub mod stats;
