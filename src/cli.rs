@@ -33,6 +33,9 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Compare two runs and gate on regressions (exit 0 ok, 1 regression, 2 unusable input).
     Compare(CompareArgs),
+    /// Rank a run's activations with paired tests across seeds; writes ranking.csv,
+    /// ranking_pairs.csv and ranking.png/.svg into the run folder.
+    Rank(RankArgs),
     /// Draw activations with their derivatives, or a run's training curves.
     #[command(subcommand)]
     Plot(PlotCommand),
@@ -142,6 +145,15 @@ pub struct CompareArgs {
     #[arg(long)]
     pub allow_config_mismatch: bool,
     /// Output format: table, markdown or csv
+    #[arg(long, default_value = "table", value_parser = format)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RankArgs {
+    /// Run folder (or its summary.csv); needs two or more seeds per activation
+    pub run: PathBuf,
+    /// Output format: table, markdown or csv (csv prints ranking.csv)
     #[arg(long, default_value = "table", value_parser = format)]
     pub format: Format,
 }

@@ -54,6 +54,7 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
             print!("{}", report.render());
             Ok(report.exit_code() as u8)
         }
+        Some(Command::Rank(a)) => rank(&a),
         Some(Command::Plot(PlotCommand::Activations(a))) => {
             let curves: Vec<_> = a
                 .activations
@@ -93,4 +94,26 @@ fn train(args: &actbench::cli::TrainArgs) -> Result<u8, (u8, String)> {
         Err(e @ RunError::Config(_)) => Err((2, e.to_string())),
         Err(e) => Err((1, e.to_string())),
     }
+}
+
+/// `actbench rank RUN`: unreadable or malformed results exit 2, a failed write 1.
+fn rank(a: &actbench::cli::RankArgs) -> Result<u8, (u8, String)> {
+    let rows = actbench::results::read::read_summary(&a.run).map_err(|e| (2, e.to_string()))?;
+    let dir = if a.run.is_dir() {
+        a.run.clone()
+    } else {
+        a.run.parent().map(Into::into).unwrap_or_default()
+    };
+    if !actbench::ranking::has_repeats(&rows) {
+        return Err((
+            2,
+            format!(
+                "{}: every activation ran one seed, so there is nothing to test (train with --seeds 2 or more)",
+                a.run.display()
+            ),
+        ));
+    }
+    let text = actbench::rank_and_record(&dir, &rows, a.format).map_err(|e| (1, e))?;
+    print!("{text}");
+    Ok(0)
 }

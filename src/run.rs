@@ -258,6 +258,15 @@ pub fn run(args: &TrainArgs) -> Result<PathBuf, RunError> {
     write_json(&run_json)?;
     let rows: Vec<SummaryRow> = summaries.into_iter().flatten().collect();
     print!("{}", render_run_summary(&rows, args.format));
+    if crate::ranking::has_repeats(&rows) {
+        let text = crate::rank_and_record(&dir, &rows, args.format).map_err(|e| {
+            RunError::Output(format!("results are saved, but the ranking failed: {e}"))
+        })?;
+        // CSV output stays one document (the summary); the ranking is in ranking.csv.
+        if args.format != Format::Csv {
+            print!("{text}");
+        }
+    }
     if args.format == Format::Csv {
         // Keep stdout a valid CSV document.
         eprintln!("Results: {}", dir.display());

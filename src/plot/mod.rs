@@ -7,6 +7,7 @@
 mod activations;
 mod curves;
 mod data;
+mod ranking;
 mod raster;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ use plotters::style::FontStyle;
 
 pub use activations::{ActivationCurve, plot_activations};
 pub use curves::{plot_curves, plot_run};
+pub use ranking::plot_ranking;
 
 use crate::results::read::ReadError;
 

@@ -52,9 +52,7 @@ pub fn mean_ci(values: &[f64]) -> Option<MeanCi> {
     if values.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    let (mean, var) = mean_var(values)?;
-    let n = values.len();
-    let std = var.map(f64::sqrt);
+    let crate::stats::MeanStd { n, mean, std } = crate::stats::MeanStd::of(values)?;
     let ci = std.map(|s| {
         let half = t_quantile(n as f64 - 1.0) * s / (n as f64).sqrt();
         (mean - half, mean + half)
@@ -104,6 +102,40 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Option<PairedT> {
         mean_diff: m.mean,
         std_diff,
         ci,
+        t,
+        df,
+        p,
+    })
+}
+
+/// Welch's unequal-variances t-test of `mean(a) == mean(b)` (scipy's
+/// `ttest_ind(a, b, equal_var=False)`) with the 95% interval of `mean(a) - mean(b)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Welch {
+    /// `mean(a) - mean(b)`.
+    pub mean_diff: f64,
+    /// `(low, high)` of the 95% interval of the difference, Welch–Satterthwaite df.
+    pub ci: (f64, f64),
+    /// t statistic; `±inf` when both sides have zero spread and different means.
+    pub t: f64,
+    /// Welch–Satterthwaite degrees of freedom (`n_a + n_b - 2` when both spreads are zero).
+    pub df: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
+/// Welch's test for runs that cannot be paired (different seed sets): t, df and p from
+/// [`crate::stats::welch_t_test`] (same zero-spread rule as the paired test), plus the interval.
+/// `None` when a side has fewer than two values or a value is not finite.
+pub fn welch_t_test(a: &[f64], b: &[f64]) -> Option<Welch> {
+    let crate::stats::WelchResult { t, df, p } = crate::stats::welch_t_test(a, b)?;
+    let (ma, mb) = (mean_ci(a)?, mean_ci(b)?);
+    let mean_diff = ma.mean - mb.mean;
+    let se = (ma.std?.powi(2) / ma.n as f64 + mb.std?.powi(2) / mb.n as f64).sqrt();
+    let half = if se == 0.0 { 0.0 } else { t_quantile(df) * se };
+    Some(Welch {
+        mean_diff,
+        ci: (mean_diff - half, mean_diff + half),
         t,
         df,
         p,
@@ -305,19 +337,6 @@ fn differences(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
     Some(a.iter().zip(b).map(|(x, y)| x - y).collect())
 }
 
-/// Mean and sample variance (`None` for one value). All-equal values give exactly zero
-/// variance, so rounding in the mean cannot fake a tiny spread.
-fn mean_var(values: &[f64]) -> Option<(f64, Option<f64>)> {
-    let first = *values.first()?;
-    if values.iter().all(|&x| x == first) {
-        return Some((first, (values.len() > 1).then_some(0.0)));
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let ss: f64 = values.iter().map(|x| (x - mean).powi(2)).sum();
-    Some((mean, (values.len() > 1).then(|| ss / (n - 1.0))))
-}
-
 #[cfg(test)]
 // The expected values keep every digit scipy printed.
 #[allow(clippy::excessive_precision)]
@@ -334,6 +353,13 @@ mod tests {
     // Ties among the differences (three of 0.001) and two zero differences.
     const C: [f64; 7] = [0.9700, 0.9710, 0.9720, 0.9730, 0.9740, 0.9750, 0.9760];
     const E: [f64; 7] = [0.9690, 0.9710, 0.9710, 0.9720, 0.9740, 0.9740, 0.9750];
+
+    // ttest_ind(A, B[:6], equal_var=False) and its confidence_interval(0.95).
+    const WELCH_T: f64 = 1.851_828_489_638_065_5;
+    const WELCH_DF: f64 = 11.434_696_066_624_499;
+    const WELCH_P: f64 = 0.090_028_151_518_806_721;
+    const WELCH_LO: f64 = -0.000_164_141_578_257_629_31;
+    const WELCH_HI: f64 = 0.001_957_474_911_590_942_8;
 
     fn close(actual: f64, expected: f64, rel: f64) {
         assert!(
@@ -427,6 +453,21 @@ mod tests {
                 exact: true
             }
         );
+    }
+
+    #[test]
+    fn welch_matches_scipy_ttest_ind() {
+        let r = welch_t_test(&A, &B[..6]).unwrap();
+        close(r.t, WELCH_T, 1e-10);
+        close(r.df, WELCH_DF, 1e-10);
+        close(r.p, WELCH_P, 1e-8);
+        close(r.ci.0, WELCH_LO, 1e-9);
+        close(r.ci.1, WELCH_HI, 1e-9);
+        let same = welch_t_test(&[0.5, 0.5], &[0.5, 0.5, 0.5]).unwrap();
+        assert_eq!((same.t, same.p, same.df), (0.0, 1.0, 3.0));
+        let apart = welch_t_test(&[0.5, 0.5], &[0.4, 0.4]).unwrap();
+        assert_eq!((apart.t, apart.p), (f64::INFINITY, 0.0));
+        assert_eq!(welch_t_test(&[0.5], &[0.4, 0.4]), None);
     }
 
     #[test]
