@@ -147,6 +147,21 @@ pub struct CompareArgs {
     /// Output format: table, markdown or csv
     #[arg(long, default_value = "table", value_parser = format)]
     pub format: Format,
+    /// Compare activation A of the baseline with activation B of the candidate
+    /// (paired across seeds when both ran the same seeds, Welch otherwise) instead of gating
+    #[arg(long, value_name = "A=B", value_parser = pair)]
+    pub pair: Option<(String, String)>,
+}
+
+fn pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+            Ok((a.trim().to_string(), b.trim().to_string()))
+        }
+        _ => Err(format!(
+            "expected BASELINE_ACTIVATION=CANDIDATE_ACTIVATION, e.g. relu=gelu, got `{s}`"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

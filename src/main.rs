@@ -40,6 +40,7 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
             );
             Ok(0)
         }
+        Some(Command::Compare(a)) if a.pair.is_some() => compare_pair(&a),
         Some(Command::Compare(a)) => {
             let opts = CompareOptions {
                 max_accuracy_drop_pp: a.max_accuracy_drop,
@@ -115,5 +116,21 @@ fn rank(a: &actbench::cli::RankArgs) -> Result<u8, (u8, String)> {
     }
     let text = actbench::rank_and_record(&dir, &rows, a.format).map_err(|e| (1, e))?;
     print!("{text}");
+    Ok(0)
+}
+
+/// `actbench compare A B --pair X=Y`: activation X of run A against activation Y of run B.
+fn compare_pair(a: &actbench::cli::CompareArgs) -> Result<u8, (u8, String)> {
+    use actbench::results::read::read_summary;
+    let (x, y) = a.pair.clone().unwrap_or_default();
+    let base = read_summary(&a.baseline).map_err(|e| (2, e.to_string()))?;
+    let cand = read_summary(&a.candidate).map_err(|e| (2, e.to_string()))?;
+    let rankings = actbench::ranking::compare_pair(
+        (&a.baseline, &base, &x),
+        (&a.candidate, &cand, &y),
+        a.allow_config_mismatch,
+    )
+    .map_err(|e| (2, e))?;
+    print!("{}", actbench::ranking::render::render(&rankings, a.format));
     Ok(0)
 }

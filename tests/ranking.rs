@@ -52,7 +52,11 @@ fn rows() -> Vec<SummaryRow> {
 }
 
 fn run_dir(dir: &TempDir, rows: &[SummaryRow]) -> PathBuf {
-    let run = dir.path().join("run");
+    run_dir_named(dir, "run", rows)
+}
+
+fn run_dir_named(dir: &TempDir, name: &str, rows: &[SummaryRow]) -> PathBuf {
+    let run = dir.path().join(name);
     fs::create_dir_all(&run).unwrap();
     let mut writer = csv::Writer::from_path(run.join("summary.csv")).unwrap();
     for r in rows {
@@ -255,4 +259,76 @@ fn rank_command_refuses_bad_input_with_one_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
     assert!(!run.join("ranking.csv").exists());
+}
+
+#[test]
+fn compare_pair_tests_two_activations_across_runs() {
+    let dir = TempDir::new().unwrap();
+    let all = rows();
+    let only = |name: &str| -> Vec<SummaryRow> {
+        all.iter()
+            .filter(|r| r.activation == name)
+            .cloned()
+            .collect()
+    };
+    let a = run_dir_named(&dir, "a", &only("best"));
+    let b = run_dir_named(&dir, "b", &only("worst"));
+    let out = Command::cargo_bin("actbench")
+        .unwrap()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .args(["--pair", "best=worst"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("best - worst  paired  5"), "{text}");
+    assert!(text.contains("significant"), "{text}");
+
+    // Library: the same pair with one seed missing on one side falls back to Welch.
+    let mut worst = only("worst");
+    worst.pop();
+    let r =
+        actbench::ranking::compare_pair((&a, &only("best"), "best"), (&b, &worst, "worst"), false)
+            .unwrap();
+    assert_eq!(r[0].pairs[0].design, Design::Unpaired);
+    // Same name on both sides gets labelled by side.
+    let r = actbench::ranking::compare_pair(
+        (&a, &only("best"), "best"),
+        (&a, &only("best"), "best"),
+        false,
+    )
+    .unwrap();
+    assert_eq!((r[0].pairs[0].p_t, r[0].pairs[0].mean_diff), (1.0, 0.0));
+    assert!(r[0].entries.iter().any(|e| e.activation == "best (B)"));
+
+    // Unknown activation and different configurations: one line, exit 2.
+    let mut other = only("worst");
+    for r in &mut other {
+        r.epochs = 1;
+    }
+    let c = run_dir_named(&dir, "c", &other);
+    for (run, pair, message) in [
+        (&b, "best=gelu", "no activation `gelu` (it has: worst)"),
+        (&c, "best=worst", "differ in configuration"),
+    ] {
+        let out = Command::cargo_bin("actbench")
+            .unwrap()
+            .arg("compare")
+            .arg(&a)
+            .arg(run)
+            .args(["--pair", pair])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with("error: ") && err.contains(message), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }

@@ -433,3 +433,74 @@ pub fn by_configuration(rankings: &[MetricRanking]) -> Vec<Vec<MetricRanking>> {
     }
     groups
 }
+
+/// `compare --pair X=Y`: activation `X` of one run against `Y` of another, under both metrics.
+/// Each side is `(path for messages, rows, activation)`. The two must share a configuration
+/// unless `allow_mismatch`; each needs two or more finished seeds. Paired when the seed sets
+/// match, Welch otherwise (and the output says so). Same names get ` (A)` / ` (B)` suffixes.
+pub fn compare_pair(
+    a: (&Path, &[SummaryRow], &str),
+    b: (&Path, &[SummaryRow], &str),
+    allow_mismatch: bool,
+) -> Result<Vec<MetricRanking>, String> {
+    let (rows_a, rows_b) = (side(a.0, a.1, a.2)?, side(b.0, b.1, b.2)?);
+    let (ca, cb) = (Configuration::of(rows_a[0]), Configuration::of(rows_b[0]));
+    if ca != cb && !allow_mismatch {
+        return Err(format!(
+            "the runs differ in configuration ({ca} vs {cb}); pass --allow-config-mismatch to compare anyway"
+        ));
+    }
+    let (label_a, label_b) = if a.2 == b.2 {
+        (format!("{} (A)", a.2), format!("{} (B)", b.2))
+    } else {
+        (a.2.to_string(), b.2.to_string())
+    };
+    let mut out = Vec::new();
+    for metric in Metric::ALL {
+        let relabel = |rows: &[&SummaryRow], label: &str| -> Vec<SummaryRow> {
+            rows.iter()
+                .map(|r| SummaryRow {
+                    activation: label.to_string(),
+                    ..(*r).clone()
+                })
+                .collect()
+        };
+        let mut both = relabel(&rows_a, &label_a);
+        // One configuration for both sides: the pair is ranked as one experiment.
+        for mut r in relabel(&rows_b, &label_b) {
+            r.hidden.clone_from(&rows_a[0].hidden);
+            (r.epochs, r.batch_size, r.learning_rate) = (
+                rows_a[0].epochs,
+                rows_a[0].batch_size,
+                rows_a[0].learning_rate,
+            );
+            (r.train_samples, r.val_samples, r.test_samples) = (
+                rows_a[0].train_samples,
+                rows_a[0].val_samples,
+                rows_a[0].test_samples,
+            );
+            both.push(r);
+        }
+        let refs: Vec<&SummaryRow> = both.iter().collect();
+        out.push(rank_metric(&refs, metric, ca.clone()));
+    }
+    Ok(out)
+}
+
+/// The rows of activation `name`, or an error naming the file and the activations it has.
+fn side<'a>(
+    path: &Path,
+    rows: &'a [SummaryRow],
+    name: &str,
+) -> Result<Vec<&'a SummaryRow>, String> {
+    let mine: Vec<&SummaryRow> = rows.iter().filter(|r| r.activation == name).collect();
+    if mine.is_empty() {
+        let names: Vec<&str> = crate::stats::first_seen(rows.iter().map(|r| r.activation.as_str()));
+        return Err(format!(
+            "{}: no activation `{name}` (it has: {})",
+            path.display(),
+            names.join(", ")
+        ));
+    }
+    Ok(mine)
+}
