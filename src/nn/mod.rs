@@ -5,15 +5,19 @@ pub mod activation;
 pub mod adam;
 pub mod aligned;
 pub mod catalog;
+pub mod cnn;
+pub mod conv;
 pub mod fastmath;
 pub mod input;
 pub mod kernels;
 pub mod loss;
 pub mod mlp;
+pub mod pool;
 
 pub use activation::{Activation, Builtin, Hidden};
 pub use adam::{Adam, AdamConfig};
 pub use aligned::AlignedVec;
+pub use cnn::{Cnn, CnnShape, CnnWorkspace};
 pub use input::{Batch, Samples, Split};
 pub use mlp::{Init, Mlp, Mode, Workspace};
 

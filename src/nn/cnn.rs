@@ -1,0 +1,611 @@
+//! The tutorial's convolutional network: blocks of Conv(3x3, valid, stride 1) -> activation ->
+//! MaxPool(2x2), then Flatten, dense hidden layers with the activation, and a dense layer of
+//! logits (the softmax lives in the loss head). With the defaults, on 28x28x1 images:
+//! Conv(32) -> pool -> Conv(64) -> pool -> 5x5x64 = 1600 -> Dense(64) -> Dense(10).
+//!
+//! Images are channels-last inside the network (`rows x height x width x channels`), and the
+//! flattening order is height, width, channel, as Keras's `Flatten`. A sample's input features
+//! are read channel-major (`channels x height x width`, the order of CIFAR-10's files; for one
+//! channel that is simply the image).
+//!
+//! Parameters live in one contiguous buffer, in this order: per conv block the kernel
+//! (`3 x 3 x in x out`, Keras's layout) and biases; per dense layer the weights
+//! (`inputs x outputs`) and biases; then PReLU's slopes when the activation learns them (one per
+//! channel of each conv block, one per unit of each hidden dense layer). Gradients share the
+//! layout, so Adam is the same single loop as for the dense network.
+
+use super::activation::Hidden;
+use super::aligned::AlignedVec;
+use super::conv::{self, Conv3x3, InputGrad};
+use super::input::Batch;
+use super::kernels::{self, Strided};
+use super::mlp::{Init, Mode};
+use super::pool::MaxPool2;
+use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// The network's shape: input image, conv filters per block, hidden dense widths, classes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CnnShape {
+    /// Input height in pixels.
+    pub height: usize,
+    /// Input width in pixels.
+    pub width: usize,
+    /// Input channels (1 for MNIST-like images, 3 for CIFAR-10).
+    pub channels: usize,
+    /// Filters of each conv block, e.g. `[32, 64]`.
+    pub filters: Vec<usize>,
+    /// Widths of the hidden dense layers, e.g. `[64]`.
+    pub hidden: Vec<usize>,
+    /// Output classes.
+    pub classes: usize,
+}
+
+impl CnnShape {
+    /// The tutorial's network for `height x width x channels` images and `classes` classes.
+    pub fn tutorial(height: usize, width: usize, channels: usize, classes: usize) -> Self {
+        CnnShape {
+            height,
+            width,
+            channels,
+            filters: vec![32, 64],
+            hidden: vec![64],
+            classes,
+        }
+    }
+
+    /// Each block's conv and pooling shapes, or why the image is too small for the blocks
+    /// (each block needs at least 4x4 pixels: 3x3 valid conv, then a 2x2 window).
+    pub fn blocks(&self) -> Result<Vec<(Conv3x3, MaxPool2)>, String> {
+        let sizes = [self.height, self.width, self.channels, self.classes];
+        if sizes.contains(&0) || self.filters.contains(&0) || self.hidden.contains(&0) {
+            return Err(format!("every size must be positive: {self:?}"));
+        }
+        let (mut h, mut w, mut c) = (self.height, self.width, self.channels);
+        let mut blocks = Vec::new();
+        for (i, &f) in self.filters.iter().enumerate() {
+            if h < 4 || w < 4 {
+                return Err(format!(
+                    "conv block {} gets {h}x{w} pixels; each block needs at least 4x4 \
+                     (a {}x{} input allows fewer blocks)",
+                    i + 1,
+                    self.height,
+                    self.width
+                ));
+            }
+            let conv = Conv3x3 {
+                height: h,
+                width: w,
+                in_channels: c,
+                out_channels: f,
+            };
+            let pool = MaxPool2 {
+                height: h - 2,
+                width: w - 2,
+                channels: f,
+            };
+            (h, w, c) = (pool.out_height(), pool.out_width(), f);
+            blocks.push((conv, pool));
+        }
+        Ok(blocks)
+    }
+
+    /// Values per sample after the last block, the first dense layer's inputs (1600 for the
+    /// tutorial's network on 28x28x1, 2304 on 32x32x3).
+    pub fn flattened(&self) -> Result<usize, String> {
+        Ok(match self.blocks()?.last() {
+            Some((_, pool)) => pool.out_size(),
+            None => self.height * self.width * self.channels,
+        })
+    }
+
+    /// A short description, e.g. `28x28x1-c32-p-c64-p-d64-10`.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{}x{}x{}", self.height, self.width, self.channels);
+        for f in &self.filters {
+            s += &format!("-c{f}-p");
+        }
+        for h in &self.hidden {
+            s += &format!("-d{h}");
+        }
+        s + &format!("-{}", self.classes)
+    }
+}
+
+/// Where one conv block's parameters sit in the flat buffer, and its shapes.
+#[derive(Debug, Clone, Copy)]
+struct ConvBlock {
+    conv: Conv3x3,
+    pool: MaxPool2,
+    kernel: usize,
+    bias: usize,
+    slopes: Option<usize>,
+}
+
+/// Where one dense layer's parameters sit.
+#[derive(Debug, Clone, Copy)]
+struct Dense {
+    inputs: usize,
+    outputs: usize,
+    w: usize,
+    b: usize,
+    slopes: Option<usize>,
+}
+
+/// The convolutional network: shape, parameters and the activation of every hidden layer.
+#[derive(Debug, Clone)]
+pub struct Cnn {
+    shape: CnnShape,
+    blocks: Vec<ConvBlock>,
+    dense: Vec<Dense>,
+    /// All parameters, laid out as the module documents.
+    pub params: AlignedVec,
+    hidden: Hidden,
+}
+
+impl Cnn {
+    /// A network of `shape` with Keras's initialisation: Glorot-uniform kernels (for a conv,
+    /// fan_in = 9 C_in and fan_out = 9 C_out; He-uniform uses fan_in only), zero biases, PReLU
+    /// slopes at their initial value. Weights are drawn layer by layer from one ChaCha8 stream.
+    pub fn new(shape: &CnnShape, hidden: Hidden, init: Init, seed: u64) -> Result<Self, String> {
+        let mut offset = 0;
+        let mut take = |n: usize| {
+            offset += n;
+            offset - n
+        };
+        let mut blocks = Vec::new();
+        for (conv, pool) in shape.blocks()? {
+            let kernel = take(conv.weights());
+            let bias = take(conv.out_channels);
+            blocks.push(ConvBlock {
+                conv,
+                pool,
+                kernel,
+                bias,
+                slopes: None,
+            });
+        }
+        let mut widths = vec![shape.flattened()?];
+        widths.extend(&shape.hidden);
+        widths.push(shape.classes);
+        let mut dense = Vec::new();
+        for pair in widths.windows(2) {
+            let (inputs, outputs) = (pair[0], pair[1]);
+            let w = take(inputs * outputs);
+            let b = take(outputs);
+            dense.push(Dense {
+                inputs,
+                outputs,
+                w,
+                b,
+                slopes: None,
+            });
+        }
+        let hidden_dense = dense.len() - 1;
+        if let Hidden::Prelu { .. } = hidden {
+            for block in &mut blocks {
+                block.slopes = Some(take(block.conv.out_channels));
+            }
+            for layer in &mut dense[..hidden_dense] {
+                layer.slopes = Some(take(layer.outputs));
+            }
+        }
+        let mut params = AlignedVec::zeros(offset);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut fill = |range: std::ops::Range<usize>, fan_in: usize, fan_out: usize| {
+            let fan = match init {
+                Init::GlorotUniform => fan_in + fan_out,
+                Init::HeUniform => fan_in,
+            };
+            let limit = (6.0 / fan as f64).sqrt() as f32;
+            for w in &mut params[range] {
+                *w = rng.random_range(-limit..limit);
+            }
+        };
+        for b in &blocks {
+            let c = b.conv;
+            fill(b.kernel..b.bias, 9 * c.in_channels, 9 * c.out_channels);
+        }
+        for d in &dense {
+            fill(d.w..d.b, d.inputs, d.outputs);
+        }
+        if let Hidden::Prelu { init } = hidden {
+            let first = blocks
+                .first()
+                .and_then(|b| b.slopes)
+                .or(dense[0].slopes)
+                .unwrap_or(offset);
+            params[first..].fill(init);
+        }
+        Ok(Cnn {
+            shape: shape.clone(),
+            blocks,
+            dense,
+            params,
+            hidden,
+        })
+    }
+
+    /// The network's shape.
+    pub fn shape(&self) -> &CnnShape {
+        &self.shape
+    }
+    /// The hidden layers' activation.
+    pub fn hidden(&self) -> &Hidden {
+        &self.hidden
+    }
+    /// Learnable parameters: kernels, biases, dense weights and PReLU slopes.
+    pub fn parameter_count(&self) -> usize {
+        self.params.len()
+    }
+    /// Output classes.
+    pub fn classes(&self) -> usize {
+        self.shape.classes
+    }
+
+    /// Forward pass; the logits end up in `ws.logits()`.
+    pub fn forward(&self, x: &Batch, ws: &mut CnnWorkspace, mut mode: Mode<'_>) {
+        let rows = x.rows;
+        let s = &self.shape;
+        assert!(
+            rows <= ws.capacity && x.features == s.height * s.width * s.channels,
+            "batch does not fit workspace"
+        );
+        ws.rows = rows;
+        fill_channels_last(x, s, &mut ws.input);
+        let p = &self.params;
+        for (l, block) in self.blocks.iter().enumerate() {
+            let (before, rest) = ws.blocks.split_at_mut(l);
+            let input: &[f32] = match before.last() {
+                Some(prev) => &prev.pooled,
+                None => &ws.input,
+            };
+            let buf = &mut rest[0];
+            let c = block.conv;
+            let (kernel, bias) = (&p[block.kernel..block.bias], &p[block.bias..]);
+            let n = rows * c.out_size();
+            conv::forward(&c, rows, input, kernel, bias, &mut buf.col, &mut buf.z);
+            let slopes = block.slopes.map(|o| &p[o..o + c.out_channels]);
+            activate(
+                &self.hidden,
+                &buf.z[..n],
+                &mut buf.y[..n],
+                c.out_channels,
+                slopes,
+                &mut buf.noise,
+                &mut mode,
+            );
+            block
+                .pool
+                .forward(rows, &buf.y, &mut buf.pooled, &mut buf.winner);
+        }
+        let last = self.dense.len() - 1;
+        for (l, layer) in self.dense.iter().enumerate() {
+            let (before, rest) = ws.dense.split_at_mut(l);
+            let input: &[f32] = match (before.last(), ws.blocks.last()) {
+                (Some(prev), _) => &prev.y,
+                (None, Some(block)) => &block.pooled,
+                (None, None) => &ws.input,
+            };
+            let buf = &mut rest[0];
+            let n = layer.outputs;
+            let a = Strided {
+                data: input,
+                row: layer.inputs,
+                col: 1,
+            };
+            let (w, b) = (&p[layer.w..layer.b], &p[layer.b..layer.b + n]);
+            kernels::gemm(rows, layer.inputs, n, a, w, Some(b), &mut buf.z);
+            if l < last {
+                let slopes = layer.slopes.map(|o| &p[o..o + n]);
+                let (z, y) = (&buf.z[..rows * n], &mut buf.y[..rows * n]);
+                activate(&self.hidden, z, y, n, slopes, &mut buf.noise, &mut mode);
+            }
+        }
+    }
+
+    /// Backward pass from `ws`'s logit gradient (filled by the loss head) into `grads`, which
+    /// has the layout of `params`; every entry is overwritten.
+    pub fn backward(&self, ws: &mut CnnWorkspace, grads: &mut [f32]) {
+        let rows = ws.rows;
+        let p = &self.params;
+        let CnnWorkspace {
+            input: x0,
+            blocks,
+            dense,
+            dcol,
+            transposed,
+            ..
+        } = ws;
+        // Dense layers, last to first; the first one's input gradient lands in the last
+        // block's pooled gradient (or nowhere without conv blocks).
+        for l in (0..self.dense.len()).rev() {
+            let layer = self.dense[l];
+            let (k, n) = (layer.inputs, layer.outputs);
+            let (before, rest) = dense.split_at_mut(l);
+            let g = &rest[0].g[..rows * n];
+            let input: &[f32] = match (before.last(), blocks.last()) {
+                (Some(prev), _) => &prev.y,
+                (None, Some(block)) => &block.pooled,
+                (None, None) => x0,
+            };
+            let (dw, rest_g) = grads[layer.w..].split_at_mut(k * n);
+            kernels::bias_grad(g, rows, &mut rest_g[..n]);
+            let input_t = Strided {
+                data: input,
+                row: 1,
+                col: k,
+            };
+            kernels::gemm(k, rows, n, input_t, g, None, dw);
+            // The input's gradient g W^T, with W transposed once (at most 2304 x 64 values).
+            let dinput: &mut [f32] = match (before.last_mut(), blocks.last_mut()) {
+                (Some(prev), _) => &mut prev.g,
+                (None, Some(block)) => &mut block.dpooled,
+                (None, None) => continue,
+            };
+            let wt = &mut transposed[..k * n];
+            kernels::transpose(&p[layer.w..layer.b], k, n, wt);
+            let g_rows = Strided {
+                data: g,
+                row: n,
+                col: 1,
+            };
+            kernels::gemm(rows, n, k, g_rows, wt, None, dinput);
+            if let Some(prev) = before.last_mut() {
+                let prev_layer = self.dense[l - 1];
+                let m = rows * k;
+                differentiate(
+                    &self.hidden,
+                    (&prev.z[..m], &prev.y[..m], &mut prev.g[..m]),
+                    k,
+                    prev_layer.slopes.map(|o| (&p[o..o + k], o)),
+                    grads,
+                    &prev.noise,
+                );
+            }
+        }
+        for l in (0..self.blocks.len()).rev() {
+            let block = self.blocks[l];
+            let c = block.conv;
+            let m = rows * c.out_size();
+            let (before, rest) = blocks.split_at_mut(l);
+            let buf = &mut rest[0];
+            block
+                .pool
+                .backward(rows, &buf.dpooled, &buf.winner, &mut buf.g);
+            differentiate(
+                &self.hidden,
+                (&buf.z[..m], &buf.y[..m], &mut buf.g[..m]),
+                c.out_channels,
+                block.slopes.map(|o| (&p[o..o + c.out_channels], o)),
+                grads,
+                &buf.noise,
+            );
+            let (dkernel, dbias) = grads[block.kernel..].split_at_mut(c.weights());
+            let input = before.last_mut().map(|prev| InputGrad {
+                dx: &mut prev.dpooled,
+                dcol: &mut dcol[..],
+                kernel_t: &mut transposed[..],
+            });
+            conv::backward(
+                &c,
+                rows,
+                &buf.col,
+                &p[block.kernel..block.bias],
+                &buf.g,
+                dkernel,
+                dbias,
+                input,
+            );
+        }
+    }
+}
+
+/// Scatter a batch's non-zero inputs (channel-major per sample) into dense channels-last images.
+fn fill_channels_last(x: &Batch, s: &CnnShape, out: &mut [f32]) {
+    let (plane, c) = (s.height * s.width, s.channels);
+    let size = plane * c;
+    out[..x.rows * size].fill(0.0);
+    for (r, img) in out[..x.rows * size].chunks_exact_mut(size).enumerate() {
+        let (cols, values) = x.row_entries(r);
+        for (&k, &v) in cols.iter().zip(values) {
+            let (ch, pixel) = (k as usize / plane, k as usize % plane);
+            img[pixel * c + ch] = v;
+        }
+    }
+}
+
+/// `y = f(z)` for the hidden activation over rows of `width` units (channels for a conv
+/// layer): PReLU's slopes are per unit of the row, RReLU's noise per element.
+fn activate(
+    hidden: &Hidden,
+    z: &[f32],
+    y: &mut [f32],
+    width: usize,
+    slopes: Option<&[f32]>,
+    noise: &mut [f32],
+    mode: &mut Mode<'_>,
+) {
+    match hidden {
+        Hidden::Fixed(act) => act.forward(z, y),
+        Hidden::Prelu { .. } => {
+            let slopes = slopes.expect("PReLU layers have slopes");
+            for (yr, zr) in y.chunks_exact_mut(width).zip(z.chunks_exact(width)) {
+                for ((y, &z), &a) in yr.iter_mut().zip(zr).zip(slopes) {
+                    *y = if z > 0.0 { z } else { a * z };
+                }
+            }
+        }
+        Hidden::Rrelu { lower, upper } => {
+            let noise = &mut noise[..z.len()];
+            match mode {
+                Mode::Train(rng) => {
+                    for a in noise.iter_mut() {
+                        *a = rng.random_range(*lower..*upper);
+                    }
+                }
+                Mode::Eval => noise.fill((lower + upper) / 2.0),
+            }
+            for ((y, &z), &a) in y.iter_mut().zip(z).zip(noise.iter()) {
+                *y = if z > 0.0 { z } else { a * z };
+            }
+        }
+    }
+}
+
+/// `g *= f'(z)` for the hidden activation; for PReLU also the slopes' gradient (overwritten
+/// at `grads[offset..]`, summed over rows in order).
+fn differentiate(
+    hidden: &Hidden,
+    (z, y, g): (&[f32], &[f32], &mut [f32]),
+    width: usize,
+    slopes: Option<(&[f32], usize)>,
+    grads: &mut [f32],
+    noise: &[f32],
+) {
+    match hidden {
+        Hidden::Fixed(act) => act.backward(z, y, g),
+        Hidden::Prelu { .. } => {
+            let (slopes, offset) = slopes.expect("PReLU layers have slopes");
+            let dslopes = &mut grads[offset..offset + width];
+            dslopes.fill(0.0);
+            for (gr, zr) in g.chunks_exact_mut(width).zip(z.chunks_exact(width)) {
+                for (((g, &z), &a), ds) in gr.iter_mut().zip(zr).zip(slopes).zip(dslopes.iter_mut())
+                {
+                    if z <= 0.0 {
+                        *ds += *g * z;
+                        *g *= a;
+                    }
+                }
+            }
+        }
+        Hidden::Rrelu { .. } => {
+            for ((g, &z), &a) in g.iter_mut().zip(z).zip(noise) {
+                if z <= 0.0 {
+                    *g *= a;
+                }
+            }
+        }
+    }
+}
+
+/// One conv block's buffers.
+#[derive(Debug, Clone)]
+struct BlockBuffers {
+    /// Patches (im2col), kept from forward for the kernel gradient.
+    col: AlignedVec,
+    z: AlignedVec,
+    y: AlignedVec,
+    pooled: AlignedVec,
+    winner: Vec<u32>,
+    noise: AlignedVec,
+    /// Gradient of the conv output (through pooling, then the activation).
+    g: AlignedVec,
+    /// Gradient of the pooled output.
+    dpooled: AlignedVec,
+}
+
+/// One dense layer's buffers.
+#[derive(Debug, Clone)]
+struct DenseBuffers {
+    z: AlignedVec,
+    y: AlignedVec,
+    g: AlignedVec,
+    noise: AlignedVec,
+}
+
+/// Buffers for one batch of up to `capacity` images, allocated once.
+#[derive(Debug, Clone)]
+pub struct CnnWorkspace {
+    capacity: usize,
+    rows: usize,
+    classes: usize,
+    input: AlignedVec,
+    blocks: Vec<BlockBuffers>,
+    dense: Vec<DenseBuffers>,
+    /// Scratch for a conv layer's patch gradient.
+    dcol: AlignedVec,
+    /// Scratch for a transposed kernel or dense weight matrix.
+    transposed: AlignedVec,
+}
+
+impl CnnWorkspace {
+    /// Buffers for `cnn` and batches of up to `capacity` images.
+    pub fn new(cnn: &Cnn, capacity: usize) -> Self {
+        let noisy = matches!(cnn.hidden, Hidden::Rrelu { .. });
+        let cap = |n: usize| AlignedVec::zeros(capacity * n);
+        let noise = |n: usize| AlignedVec::zeros(if noisy { capacity * n } else { 0 });
+        let s = &cnn.shape;
+        let blocks = cnn
+            .blocks
+            .iter()
+            .map(|b| {
+                let (c, p) = (b.conv, b.pool);
+                BlockBuffers {
+                    col: cap(c.out_pixels() * c.patch()),
+                    z: cap(c.out_size()),
+                    y: cap(c.out_size()),
+                    pooled: cap(p.out_size()),
+                    winner: vec![0; capacity * p.out_size()],
+                    noise: noise(c.out_size()),
+                    g: cap(c.out_size()),
+                    dpooled: cap(p.out_size()),
+                }
+            })
+            .collect();
+        let dense = cnn
+            .dense
+            .iter()
+            .map(|d| DenseBuffers {
+                z: cap(d.outputs),
+                y: cap(d.outputs),
+                g: cap(d.outputs),
+                noise: noise(d.outputs),
+            })
+            .collect();
+        // Only blocks after the first need their patch gradient.
+        let dcol = cnn.blocks[1.min(cnn.blocks.len())..]
+            .iter()
+            .map(|b| b.conv.out_pixels() * b.conv.patch())
+            .max()
+            .unwrap_or(0);
+        let transposed = cnn
+            .blocks
+            .iter()
+            .map(|b| b.conv.weights())
+            .chain(cnn.dense.iter().map(|d| d.inputs * d.outputs))
+            .max()
+            .unwrap_or(0);
+        CnnWorkspace {
+            capacity,
+            rows: 0,
+            classes: cnn.classes(),
+            input: cap(s.height * s.width * s.channels),
+            blocks,
+            dense,
+            dcol: cap(dcol),
+            transposed: AlignedVec::zeros(transposed),
+        }
+    }
+
+    /// The most images one batch may hold.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// The last forward pass's logits, `rows x classes`.
+    pub fn logits(&self) -> &[f32] {
+        let last = &self.dense[self.dense.len() - 1];
+        &last.z[..self.rows * self.classes]
+    }
+    /// Logits and the buffer for their gradient, for the loss head.
+    pub fn logits_and_grad(&mut self) -> (&[f32], &mut [f32]) {
+        let n = self.rows * self.classes;
+        let last = self.dense.len() - 1;
+        let buf = &mut self.dense[last];
+        (&buf.z[..n], &mut buf.g[..n])
+    }
+}
+
+#[cfg(test)]
+mod tests;
