@@ -21,8 +21,7 @@ use super::input::Batch;
 use super::kernels::{self, Strided};
 use super::mlp::{Init, Mode};
 use super::pool::MaxPool2;
-use rand::Rng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The network's shape: input image, conv filters per block, hidden dense widths, classes.
@@ -183,7 +182,7 @@ impl Cnn {
             });
         }
         let hidden_dense = dense.len() - 1;
-        if let Hidden::Prelu { .. } = hidden {
+        if let Hidden::Prelu(_) = hidden {
             for block in &mut blocks {
                 block.slopes = Some(take(block.conv.out_channels));
             }
@@ -210,13 +209,13 @@ impl Cnn {
         for d in &dense {
             fill(d.w..d.b, d.inputs, d.outputs);
         }
-        if let Hidden::Prelu { init } = hidden {
+        if let Hidden::Prelu(prelu) = &hidden {
             let first = blocks
                 .first()
                 .and_then(|b| b.slopes)
                 .or(dense[0].slopes)
                 .unwrap_or(offset);
-            params[first..].fill(init);
+            params[first..].fill(prelu.init);
         }
         Ok(Cnn {
             shape: shape.clone(),
@@ -429,27 +428,19 @@ fn activate(
 ) {
     match hidden {
         Hidden::Fixed(act) => act.forward(z, y),
-        Hidden::Prelu { .. } => {
+        Hidden::Prelu(prelu) => {
             let slopes = slopes.expect("PReLU layers have slopes");
-            for (yr, zr) in y.chunks_exact_mut(width).zip(z.chunks_exact(width)) {
-                for ((y, &z), &a) in yr.iter_mut().zip(zr).zip(slopes) {
-                    *y = if z > 0.0 { z } else { a * z };
-                }
-            }
+            debug_assert_eq!(slopes.len(), width);
+            prelu.forward(z, slopes, y);
         }
-        Hidden::Rrelu { lower, upper } => {
+        Hidden::Rrelu(rrelu) => {
             let noise = &mut noise[..z.len()];
-            match mode {
-                Mode::Train(rng) => {
-                    for a in noise.iter_mut() {
-                        *a = rng.random_range(*lower..*upper);
-                    }
-                }
-                Mode::Eval => noise.fill((lower + upper) / 2.0),
-            }
-            for ((y, &z), &a) in y.iter_mut().zip(z).zip(noise.iter()) {
-                *y = if z > 0.0 { z } else { a * z };
-            }
+            let rng = match mode {
+                Mode::Train(rng) => Some(&mut **rng),
+                Mode::Eval => None,
+            };
+            rrelu.draw(rng, noise);
+            rrelu.forward(z, noise, y);
         }
     }
 }
@@ -466,27 +457,11 @@ fn differentiate(
 ) {
     match hidden {
         Hidden::Fixed(act) => act.backward(z, y, g),
-        Hidden::Prelu { .. } => {
+        Hidden::Prelu(prelu) => {
             let (slopes, offset) = slopes.expect("PReLU layers have slopes");
-            let dslopes = &mut grads[offset..offset + width];
-            dslopes.fill(0.0);
-            for (gr, zr) in g.chunks_exact_mut(width).zip(z.chunks_exact(width)) {
-                for (((g, &z), &a), ds) in gr.iter_mut().zip(zr).zip(slopes).zip(dslopes.iter_mut())
-                {
-                    if z <= 0.0 {
-                        *ds += *g * z;
-                        *g *= a;
-                    }
-                }
-            }
+            prelu.backward(z, slopes, g, &mut grads[offset..offset + width]);
         }
-        Hidden::Rrelu { .. } => {
-            for ((g, &z), &a) in g.iter_mut().zip(z).zip(noise) {
-                if z <= 0.0 {
-                    *g *= a;
-                }
-            }
-        }
+        Hidden::Rrelu(rrelu) => rrelu.backward(z, &noise[..z.len()], g),
     }
 }
 
@@ -533,7 +508,7 @@ pub struct CnnWorkspace {
 impl CnnWorkspace {
     /// Buffers for `cnn` and batches of up to `capacity` images.
     pub fn new(cnn: &Cnn, capacity: usize) -> Self {
-        let noisy = matches!(cnn.hidden, Hidden::Rrelu { .. });
+        let noisy = matches!(cnn.hidden, Hidden::Rrelu(_));
         let cap = |n: usize| AlignedVec::zeros(capacity * n);
         let noise = |n: usize| AlignedVec::zeros(if noisy { capacity * n } else { 0 });
         let s = &cnn.shape;

@@ -3,6 +3,7 @@
 //! central finite differences of the loss for every parameter, with every activation.
 
 use super::*;
+use crate::nn::activation::Rrelu;
 use crate::nn::catalog::{self, CATALOG};
 use crate::nn::loss::softmax_cross_entropy;
 
@@ -46,14 +47,14 @@ fn reference_loss(
     let (mut off, mut slope_off, mut layer) = (0, weights, 0);
     let act = |z: f64, unit: usize, e: usize, layer: usize, slopes: &[f64]| -> f64 {
         match (hidden, noise) {
-            (Hidden::Prelu { .. }, _) => {
+            (Hidden::Prelu(_), _) => {
                 if z > 0.0 {
                     z
                 } else {
                     slopes[unit] * z
                 }
             }
-            (Hidden::Rrelu { .. }, Some(noise)) => {
+            (Hidden::Rrelu(_), Some(noise)) => {
                 if z > 0.0 {
                     z
                 } else {
@@ -67,7 +68,7 @@ fn reference_loss(
         let kernel = &params[off..off + 9 * c * fl];
         let bias = &params[off + 9 * c * fl..off + 9 * c * fl + fl];
         off += 9 * c * fl + fl;
-        let slopes = if matches!(hidden, Hidden::Prelu { .. }) {
+        let slopes = if matches!(hidden, Hidden::Prelu(_)) {
             slope_off += fl;
             &params[slope_off - fl..slope_off]
         } else {
@@ -128,7 +129,7 @@ fn reference_loss(
             a = z;
             break;
         }
-        let slopes = if matches!(hidden, Hidden::Prelu { .. }) {
+        let slopes = if matches!(hidden, Hidden::Prelu(_)) {
             slope_off += n;
             &params[slope_off - n..slope_off]
         } else {
@@ -272,7 +273,13 @@ fn backprop_matches_finite_differences_at_tile_sizes() {
 fn rrelu_draws_slopes_in_its_range_while_training() {
     let s = small();
     let (lower, upper) = (0.125f32, 1.0 / 3.0);
-    let cnn = Cnn::new(&s, Hidden::Rrelu { lower, upper }, Init::GlorotUniform, 1).unwrap();
+    let cnn = Cnn::new(
+        &s,
+        Hidden::Rrelu(Rrelu { lower, upper }),
+        Init::GlorotUniform,
+        1,
+    )
+    .unwrap();
     let (x, labels) = inputs(&s, 4);
     let batch = Batch::from_dense(s.height * s.width * s.channels, &x, &labels);
     let mut ws = CnnWorkspace::new(&cnn, 4);
