@@ -1,9 +1,9 @@
 //! Command-line definitions: one struct per subcommand. Values are validated here, so that a bad
 //! option is refused with one line before anything runs.
 
-use crate::compare::Format;
 use crate::nn::Init;
 use crate::nn::catalog::{self, Choice};
+use crate::report::Format;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

@@ -10,6 +10,7 @@ pub mod nn;
 pub mod plot;
 pub mod progress;
 pub mod ranking;
+pub mod report;
 pub mod results;
 pub mod run;
 pub mod stats;
@@ -22,7 +23,7 @@ pub mod train;
 pub fn rank_and_record(
     dir: &std::path::Path,
     rows: &[results::SummaryRow],
-    format: compare::Format,
+    format: report::Format,
 ) -> Result<String, String> {
     let rankings = ranking::rank(rows);
     ranking::write_csvs(dir, &rankings)

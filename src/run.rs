@@ -2,10 +2,10 @@
 //! results after each finished job, print the summary.
 
 use crate::cli::TrainArgs;
-use crate::compare::{Format, render_run_summary};
 use crate::data::{self, DataError, DataRoot, Dataset, LoadOptions, Loaded};
 use crate::nn::AdamConfig;
 use crate::progress::Display;
+use crate::report::{Format, render_run_summary};
 use crate::results::files::{check_out_dir, create_run_dir, csv_bytes, write_atomic};
 use crate::results::rows::{epoch_row, summary_row};
 use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, SummaryRow, meta};

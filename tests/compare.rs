@@ -3,9 +3,8 @@
 use std::fs;
 use std::path::PathBuf;
 
-use actbench::compare::{
-    CompareError, CompareOptions, Format, RegressionKind, compare, render_run_summary,
-};
+use actbench::compare::{CompareError, CompareOptions, RegressionKind, compare};
+use actbench::report::{Format, render_run_summary};
 use actbench::results::read::{ReadError, read_summary};
 use actbench::results::{RunStatus, SUMMARY_COLUMNS, SummaryRow};
 use actbench::stats::welch_t_test;

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use actbench::compare::Format;
+use actbench::report::Format;
 use actbench::ranking::render::{PAIR_COLUMNS, RANKING_COLUMNS, render};
 use actbench::ranking::stats::{SeedsNeeded, holm, paired_t_test, sign_flip_test};
 use actbench::ranking::{Design, Metric, rank};

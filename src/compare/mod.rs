@@ -9,12 +9,11 @@
 //! (any [`CompareError`]).
 
 mod error;
+mod gate;
 mod render;
-mod report;
 
 pub use error::CompareError;
-pub use render::{Format, render_run_summary};
-pub use report::{
+pub use gate::{
     ActivationComparison, CompareOptions, CompareReport, Note, Regression, RegressionKind,
     SIGNIFICANCE_LEVEL, SideStats, compare,
 };

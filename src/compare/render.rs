@@ -1,157 +1,9 @@
-//! Text, Markdown and CSV output for comparisons and run summaries.
+//! Text, Markdown and CSV output of a comparison.
 
-use std::fmt;
-use std::str::FromStr;
-
-use super::report::{ActivationComparison, CompareReport, SideStats};
-use crate::results::{RunStatus, SummaryRow};
-use crate::stats::{MeanStd, first_seen};
-
-/// Output format of `compare` and of the run summary table.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Format {
-    /// Aligned plain-text columns for a terminal.
-    #[default]
-    Table,
-    /// GitHub-flavoured Markdown table.
-    Markdown,
-    /// Machine-readable CSV with unrounded numbers.
-    Csv,
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Format, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "table" => Ok(Format::Table),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "csv" => Ok(Format::Csv),
-            _ => Err(format!(
-                "unknown format `{s}` (expected table, markdown or csv)"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Format::Table => "table",
-            Format::Markdown => "markdown",
-            Format::Csv => "csv",
-        })
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Align {
-    Left,
-    Right,
-}
-
-/// A table of preformatted cells, rendered as text or Markdown.
-struct Table {
-    columns: Vec<(String, Align)>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn new(columns: &[(&str, Align)]) -> Table {
-        Table {
-            columns: columns.iter().map(|(h, a)| (h.to_string(), *a)).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    fn text(&self) -> String {
-        let widths: Vec<usize> = (0..self.columns.len())
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .map(|r| width(&r[i]))
-                    .chain([width(&self.columns[i].0)])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: Vec<&str>| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&self.columns)
-                .zip(&widths)
-                .map(|((cell, (_, align)), w)| pad(cell, *w, *align))
-                .collect();
-            padded.join("  ").trim_end().to_string() + "\n"
-        };
-        let mut out = line(self.columns.iter().map(|(h, _)| h.as_str()).collect());
-        let rules: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-        out += &line(rules.iter().map(String::as_str).collect());
-        for row in &self.rows {
-            out += &line(row.iter().map(String::as_str).collect());
-        }
-        out
-    }
-
-    fn markdown(&self) -> String {
-        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
-        let mut out = line(self.columns.iter().map(|(h, _)| md_escape(h)).collect());
-        out += &line(
-            self.columns
-                .iter()
-                .map(|(_, a)| match a {
-                    Align::Left => "---".to_string(),
-                    Align::Right => "---:".to_string(),
-                })
-                .collect(),
-        );
-        for row in &self.rows {
-            out += &line(row.iter().map(|c| md_escape(c)).collect());
-        }
-        out
-    }
-}
-
-fn width(s: &str) -> usize {
-    s.chars().count()
-}
-
-fn pad(cell: &str, width_: usize, align: Align) -> String {
-    let fill = " ".repeat(width_.saturating_sub(width(cell)));
-    match align {
-        Align::Left => format!("{cell}{fill}"),
-        Align::Right => format!("{fill}{cell}"),
-    }
-}
-
-fn md_escape(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
-/// Writes CSV records into a string. Writing to memory cannot fail short of
-/// an allocation failure, so errors are dropped.
-fn csv_string(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(header);
-    for row in rows {
-        let _ = writer.write_record(row);
-    }
-    let bytes = writer.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Unrounded number for CSV; empty cell when unknown.
-fn raw(x: Option<f64>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// `0.9733` or `0.9733 ± 0.0004`.
-fn mean_std(s: &MeanStd, decimals: usize) -> String {
-    match s.std {
-        Some(std) => format!("{:.*} ± {:.*}", decimals, s.mean, decimals, std),
-        None => format!("{:.*}", decimals, s.mean),
-    }
-}
+use super::gate::{ActivationComparison, CompareReport, SIGNIFICANCE_LEVEL, SideStats};
+use crate::report::Format;
+use crate::report::table::{Align, Table, csv_string, md_escape, mean_std, raw};
+use crate::stats::MeanStd;
 
 /// Signed, without a `-0.00` for values that round to zero.
 fn signed(x: f64, decimals: usize) -> String {
@@ -287,7 +139,7 @@ impl CompareReport {
         ];
         if with_p {
             cells.push(row.welch.map_or_else(dash, |w| {
-                let verdict = if w.p < super::report::SIGNIFICANCE_LEVEL {
+                let verdict = if w.p < SIGNIFICANCE_LEVEL {
                     "significant"
                 } else {
                     "not significant"
@@ -446,140 +298,9 @@ fn list(title: &str, items: &[String], markdown: bool) -> String {
     out
 }
 
-/// Per-activation statistics of one run, for `render_run_summary`.
-struct RunGroup {
-    activation: String,
-    runs: usize,
-    diverged: usize,
-    train_seconds: Option<MeanStd>,
-    seconds_per_epoch: Option<MeanStd>,
-    test_accuracy: Option<MeanStd>,
-    test_loss: Option<MeanStd>,
-    final_train_loss: Option<MeanStd>,
-}
-
-fn group_runs(rows: &[SummaryRow]) -> Vec<RunGroup> {
-    first_seen(rows.iter().map(|r| r.activation.as_str()))
-        .into_iter()
-        .map(|name| {
-            let all: Vec<&SummaryRow> = rows.iter().filter(|r| r.activation == name).collect();
-            let stat = |f| MeanStd::over_ok(&all, f);
-            RunGroup {
-                activation: name.into(),
-                runs: all.len(),
-                diverged: all.iter().filter(|r| r.status != RunStatus::Ok).count(),
-                train_seconds: stat(|r| r.train_seconds),
-                seconds_per_epoch: stat(|r| r.seconds_per_epoch),
-                test_accuracy: stat(|r| r.test_accuracy),
-                test_loss: stat(|r| r.test_loss),
-                final_train_loss: stat(|r| r.final_train_loss),
-            }
-        })
-        .collect()
-}
-
-/// Renders a run's own results: one row per activation (in first-seen order)
-/// with train time, seconds per epoch, test accuracy, test loss and final train
-/// loss, as mean ± sample std when there are several seeds. Diverged runs are
-/// counted but left out of the statistics.
-pub fn render_run_summary(rows: &[SummaryRow], format: Format) -> String {
-    let groups = group_runs(rows);
-    if format == Format::Csv {
-        return run_summary_csv(&groups);
-    }
-    use Align::{Left, Right};
-    let mut table = Table::new(&[
-        ("activation", Left),
-        ("runs", Right),
-        ("status", Left),
-        ("train time (s)", Right),
-        ("s/epoch", Right),
-        ("test accuracy", Right),
-        ("test loss", Right),
-        ("final train loss", Right),
-    ]);
-    for g in &groups {
-        let cell = |m: &Option<MeanStd>, decimals: usize| {
-            m.as_ref().map_or("-".into(), |m| mean_std(m, decimals))
-        };
-        let status = match (g.diverged, g.runs - g.diverged) {
-            (0, _) => "ok".to_string(),
-            (_, 0) => "diverged".to_string(),
-            (d, ok) => format!("{ok} ok, {d} diverged"),
-        };
-        table.rows.push(vec![
-            g.activation.clone(),
-            g.runs.to_string(),
-            status,
-            cell(&g.train_seconds, 2),
-            cell(&g.seconds_per_epoch, 3),
-            cell(&g.test_accuracy, 4),
-            cell(&g.test_loss, 4),
-            cell(&g.final_train_loss, 4),
-        ]);
-    }
-    match format {
-        Format::Markdown => table.markdown(),
-        _ => table.text(),
-    }
-}
-
-fn run_summary_csv(groups: &[RunGroup]) -> String {
-    const HEADER: [&str; 13] = [
-        "activation",
-        "runs",
-        "diverged",
-        "train_seconds",
-        "train_seconds_std",
-        "seconds_per_epoch",
-        "seconds_per_epoch_std",
-        "test_accuracy",
-        "test_accuracy_std",
-        "test_loss",
-        "test_loss_std",
-        "final_train_loss",
-        "final_train_loss_std",
-    ];
-    let rows: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
-            let mut row = vec![
-                g.activation.clone(),
-                g.runs.to_string(),
-                g.diverged.to_string(),
-            ];
-            for m in [
-                g.train_seconds,
-                g.seconds_per_epoch,
-                g.test_accuracy,
-                g.test_loss,
-                g.final_train_loss,
-            ] {
-                row.push(raw(m.map(|m| m.mean)));
-                row.push(raw(m.and_then(|m| m.std)));
-            }
-            row
-        })
-        .collect();
-    csv_string(&HEADER, &rows)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn format_parses_names_and_aliases() {
-        assert_eq!("table".parse(), Ok(Format::Table));
-        assert_eq!("markdown".parse(), Ok(Format::Markdown));
-        assert_eq!("md".parse(), Ok(Format::Markdown));
-        assert_eq!("CSV".parse(), Ok(Format::Csv));
-        assert_eq!(
-            "html".parse::<Format>(),
-            Err("unknown format `html` (expected table, markdown or csv)".into())
-        );
-        assert_eq!(Format::Markdown.to_string(), "markdown");
-    }
 
     #[test]
     fn speed_words_pick_direction() {
@@ -594,23 +315,5 @@ mod tests {
         assert_eq!(signed(-0.001, 2), "+0.00");
         assert_eq!(signed(0.08, 2), "+0.08");
         assert_eq!(signed(-0.0021, 4), "-0.0021");
-    }
-
-    #[test]
-    fn text_table_aligns_columns() {
-        let mut t = Table::new(&[("name", Align::Left), ("n", Align::Right)]);
-        t.rows.push(vec!["relu".into(), "3".into()]);
-        t.rows.push(vec!["leaky_relu:0.1".into(), "12".into()]);
-        assert_eq!(
-            t.text(),
-            "name             n\n\
-             --------------  --\n\
-             relu             3\n\
-             leaky_relu:0.1  12\n"
-        );
-        assert_eq!(
-            t.markdown(),
-            "| name | n |\n| --- | ---: |\n| relu | 3 |\n| leaky_relu:0.1 | 12 |\n"
-        );
     }
 }

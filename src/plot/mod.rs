@@ -204,11 +204,17 @@ fn series_colour(i: usize) -> RGBColor {
     }
 }
 
-/// Min and max of the finite values, widened so lines do not sit on the frame.
+/// Axis ends stay within ±this, so spans, padding and plotters' tick arithmetic stay finite
+/// (an infinite axis range makes plotters' tick loop spin forever). Values beyond it (only in
+/// hand-made data: the reader refuses them) are drawn off the chart.
+const AXIS_LIMIT: f64 = 1e300;
+
+/// Min and max of the finite values, widened so lines do not sit on the frame. Always finite.
 fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
         .into_iter()
         .filter(|v| v.is_finite())
+        .map(|v| v.clamp(-AXIS_LIMIT, AXIS_LIMIT))
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
@@ -216,9 +222,6 @@ fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let span = hi - lo;
-    if !span.is_finite() {
-        return (lo, hi);
-    }
     if span <= f64::EPSILON * lo.abs().max(1.0) {
         let half = lo.abs().max(1.0) * 0.5;
         return (lo - half, hi + half);

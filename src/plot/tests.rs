@@ -229,18 +229,95 @@ fn curves_write_png_and_svg() {
     assert_eq!(file_names(dir.path()), ["curves.png", "curves.svg"]);
 }
 
+/// The point counts of the SVG's polylines drawn in `colour` (`#RRGGBB`) with `width`.
+fn polylines(svg: &str, colour: &str, width: u32) -> Vec<usize> {
+    let attrs = format!("stroke=\"{colour}\" stroke-width=\"{width}\" points=\"");
+    svg.split("<polyline")
+        .filter_map(|p| p.split_once(&attrs))
+        .map(|(_, rest)| rest.split('"').next().unwrap().split_whitespace().count())
+        .collect()
+}
+
 #[test]
 fn curves_tolerate_missing_validation_and_diverged_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rows = rows();
-    for row in &mut rows {
-        row.val_loss = None;
-        row.val_accuracy = None;
+    // One seed, five epochs, no validation; relu's loss is not finite at epoch 3.
+    let mut rows = Vec::new();
+    for activation in ["relu", "tanh"] {
+        for epoch in 1..=5u32 {
+            rows.push(EpochRow {
+                activation: activation.to_owned(),
+                seed: 1,
+                epoch,
+                seconds: 1.0,
+                train_loss: 1.0 / f64::from(epoch),
+                train_accuracy: 0.5 + 0.05 * f64::from(epoch),
+                val_loss: None,
+                val_accuracy: None,
+                test_loss: None,
+                test_accuracy: None,
+            });
+        }
     }
-    rows[1].train_loss = f64::NAN;
-    rows[2].train_loss = f64::INFINITY;
+    rows[2].train_loss = f64::NAN;
     plot_curves(&rows, dir.path()).unwrap();
+    let svg = fs::read_to_string(dir.path().join("curves.svg")).unwrap();
+    // Mean lines are 2 px wide in the series colour: relu (first colour) has its accuracy line
+    // whole and its loss line split around epoch 3; tanh has both whole.
+    assert_eq!(polylines(&svg, "#1F77B4", 2), [5, 2, 2]);
+    assert_eq!(polylines(&svg, "#FF7F0E", 2), [5, 5]);
+    // Legend: one 3 px swatch per activation, the names, and only the keys that apply.
+    assert_eq!(polylines(&svg, "#1F77B4", 3), [2]);
+    assert_eq!(polylines(&svg, "#FF7F0E", 3), [2]);
+    let texts = svg_texts(&svg);
+    for present in ["relu", "tanh", "train (solid)", "activation"] {
+        assert!(
+            texts.iter().any(|t| t == present),
+            "{present} missing: {texts:?}"
+        );
+    }
+    for absent in ["validation (dashed)", "± 1 sd over seeds"] {
+        assert!(
+            !texts.iter().any(|t| t == absent),
+            "{absent} shown: {texts:?}"
+        );
+    }
+    assert_eq!(
+        texts
+            .iter()
+            .find(|t| t.starts_with("Training curves"))
+            .unwrap(),
+        "Training curves: 2 activations"
+    );
+    // A single epoch with nothing finite to draw still gives a chart.
+    rows[0].train_loss = f64::INFINITY;
     plot_curves(&rows[..1], dir.path()).unwrap();
+    let svg = fs::read_to_string(dir.path().join("curves.svg")).unwrap();
+    assert_eq!(polylines(&svg, "#1F77B4", 2), [1]);
+}
+
+#[test]
+fn huge_values_keep_axes_finite_and_plotting_bounded() {
+    for (lo, hi) in [(-1e308, 1e308), (-8.9e307, 8.9e307), (0.0, f64::MAX)] {
+        let (a, b) = padded_range([lo, hi], 0.05);
+        assert!(
+            a.is_finite() && b.is_finite() && a < b,
+            "{lo}..{hi}: {a}..{b}"
+        );
+    }
+    // The repro of issue 11, in memory (the reader refuses such files): must finish.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut row = rows().remove(0);
+        (row.train_loss, row.val_loss) = (1e308, Some(-1e308));
+        let _ = done.send(plot_curves(&[row], &path));
+    });
+    let result = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("plotting huge values did not finish within 60 s");
+    result.unwrap();
 }
 
 #[test]

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::stats::{ALPHA, SeedsNeeded};
 use super::{Configuration, Design, MetricRanking, Pair};
-use crate::compare::Format;
+use crate::report::Format;
 
 /// Column names of `ranking.csv`, in file order; [`RankingRow`]'s fields follow it.
 pub const RANKING_COLUMNS: [&str; 17] = [

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::error::CompareError;
-use super::render::Format;
+use crate::report::Format;
 use crate::results::read::{read_run_json, read_summary, run_folder, summary_path};
 use crate::results::{RunStatus, SummaryRow};
 use crate::stats::{MeanStd, WelchResult, first_seen, welch_t_test};
