@@ -144,6 +144,10 @@ pub struct CompareArgs {
     /// Compare runs whose configurations differ instead of refusing
     #[arg(long)]
     pub allow_config_mismatch: bool,
+    /// Fail on any change beyond the tolerances in either direction (accuracy or loss up or
+    /// down, a new activation, a divergence gone): a gate for unchanged numerics
+    #[arg(long)]
+    pub two_sided: bool,
     /// Output format: table, markdown or csv
     #[arg(long, default_value = "table", value_parser = format)]
     pub format: Format,

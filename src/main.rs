@@ -48,6 +48,7 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
                 max_slowdown: a.max_slowdown,
                 normalize_speed: a.normalize_speed,
                 allow_config_mismatch: a.allow_config_mismatch,
+                two_sided: a.two_sided,
                 format: a.format,
             };
             let report = compare::compare(&a.baseline, &a.candidate, &opts)

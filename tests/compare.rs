@@ -55,8 +55,17 @@ fn diverged(act: &str, seed: u64) -> SummaryRow {
     }
 }
 
+/// The `config` of a run.json as the train command writes it (the baseline's settings).
+const CONFIG: &str = r#"{"activations": ["relu"], "batch_size": 64, "epochs": 5, "hidden": [128, 64],
+    "init": "glorot_uniform", "loss": "softmax cross-entropy",
+    "optimizer": {"beta1": 0.8999999761581421, "beta2": 0.9990000128746033,
+                  "epsilon": 1.0000000116860974e-7, "learning_rate": 0.10000000149011612,
+                  "name": "adam (Keras form)"},
+    "seeds": [1], "test_samples": 10000, "train_samples": 50000, "train_samples_option": null,
+    "val_samples": 10000, "val_split": 0.2}"#;
+
 /// Writes `dir/name/summary.csv` the way the core does (csv + serde), plus a
-/// run.json with the calibration when given.
+/// run.json with [`CONFIG`] and the calibration when given.
 fn run_dir(dir: &TempDir, name: &str, rows: &[SummaryRow], gflops: Option<f64>) -> PathBuf {
     let run = dir.path().join(name);
     fs::create_dir_all(&run).expect("create run dir");
@@ -65,10 +74,11 @@ fn run_dir(dir: &TempDir, name: &str, rows: &[SummaryRow], gflops: Option<f64>) 
         writer.serialize(r).expect("write row");
     }
     writer.flush().expect("flush csv");
-    if let Some(g) = gflops {
-        let json = format!(r#"{{"version": 1, "calibration": {{"gflops": {g}, "seconds": 0.1}}}}"#);
-        fs::write(run.join("run.json"), json).expect("write run.json");
-    }
+    let calibration = gflops.map_or(String::new(), |g| {
+        format!(r#", "calibration": {{"gflops": {g}, "seconds": 0.1}}"#)
+    });
+    let json = format!(r#"{{"actbench_version": "0.1.0", "config": {CONFIG}{calibration}}}"#);
+    fs::write(run.join("run.json"), json).expect("write run.json");
     run
 }
 
@@ -356,6 +366,104 @@ fn accuracy_drop_beyond_default_tolerance_is_a_regression() {
     assert_eq!(run_compare(&base, &cand, &loose).1, 0);
 }
 
+fn two_sided(accuracy_pp: f64, loss: f64) -> CompareOptions {
+    CompareOptions {
+        max_accuracy_drop_pp: accuracy_pp,
+        max_loss_increase: Some(loss),
+        two_sided: true,
+        ..opts()
+    }
+}
+
+#[test]
+fn two_sided_gate_fails_on_changes_either_way() {
+    let base = [row("relu", 1, 0.9700, 0.1000, 0.2)];
+    let cases = [
+        (
+            row("relu", 1, 0.9720, 0.1000, 0.2),
+            RegressionKind::AccuracyRise,
+            "relu: test accuracy rose 0.20 pp (0.9700 -> 0.9720), more than --max-accuracy-drop 0.10 pp either way (--two-sided)",
+        ),
+        (
+            row("relu", 1, 0.9680, 0.1000, 0.2),
+            RegressionKind::AccuracyDrop,
+            "relu: test accuracy dropped 0.20 pp (0.9700 -> 0.9680), more than --max-accuracy-drop 0.10 pp either way (--two-sided)",
+        ),
+        (
+            row("relu", 1, 0.9700, 0.0900, 0.2),
+            RegressionKind::LossDecrease,
+            "relu: test loss fell by 0.0100 (0.1000 -> 0.0900), more than --max-loss-increase 0.005 either way (--two-sided)",
+        ),
+        (
+            row("relu", 1, 0.9700, 0.1100, 0.2),
+            RegressionKind::LossIncrease,
+            "relu: test loss rose by 0.0100 (0.1000 -> 0.1100), more than --max-loss-increase 0.005",
+        ),
+    ];
+    for (cand, kind, message) in cases {
+        let r = report(&base, std::slice::from_ref(&cand), &two_sided(0.1, 0.005));
+        assert_eq!(r.exit_code(), 1, "{message}");
+        assert_eq!(
+            r.regressions.iter().map(|x| x.kind).collect::<Vec<_>>(),
+            [kind]
+        );
+        assert_eq!(messages(&r), [message]);
+        assert!(
+            r.render()
+                .ends_with("Result: FAIL, 1 change beyond tolerance (exit 1)\n")
+        );
+        // One-sided, only a worse result fails.
+        let one_sided = CompareOptions {
+            two_sided: false,
+            ..two_sided(0.1, 0.005)
+        };
+        let worse = matches!(
+            kind,
+            RegressionKind::AccuracyDrop | RegressionKind::LossIncrease
+        );
+        assert_eq!(run_compare(&base, &[cand], &one_sided).1, i32::from(worse));
+    }
+    // Within the tolerances either way: passes.
+    let near = [row("relu", 1, 0.9709, 0.0951, 0.2)];
+    let r = report(&base, &near, &two_sided(0.1, 0.005));
+    assert_eq!(r.exit_code(), 0, "{:?}", messages(&r));
+    assert!(r.render().contains(
+        "Gate: two-sided: test accuracy change within ±0.10 pp; test loss change within ±0.005;"
+    ));
+}
+
+#[test]
+fn two_sided_gate_ignores_significance_and_fails_on_new_or_healed_activations() {
+    // Two seeds whose spread makes a 1 pp drop not significant: one-sided passes, two-sided not.
+    let base = [
+        row("relu", 1, 0.96, 0.1, 0.2),
+        row("relu", 2, 0.98, 0.1, 0.2),
+    ];
+    let cand = [
+        row("relu", 1, 0.94, 0.1, 0.2),
+        row("relu", 2, 0.98, 0.1, 0.2),
+    ];
+    assert_eq!(run_compare(&base, &cand, &opts()).1, 0);
+    assert_eq!(run_compare(&base, &cand, &two_sided(0.5, 1.0)).1, 1);
+    // An activation only in the candidate, and a divergence gone.
+    let base = [row("relu", 1, 0.97, 0.1, 0.2), diverged("tanh", 1)];
+    let cand = [
+        row("relu", 1, 0.97, 0.1, 0.2),
+        row("tanh", 1, 0.96, 0.1, 0.2),
+        row("elu", 1, 0.96, 0.1, 0.2),
+    ];
+    assert_eq!(run_compare(&base, &cand, &opts()).1, 0);
+    let r = report(&base, &cand, &two_sided(0.1, 0.005));
+    assert_eq!(
+        messages(&r),
+        [
+            "tanh: baseline diverged (seed 1), candidate trained fine",
+            "elu: only in the candidate (absent from the baseline)",
+        ]
+    );
+    assert!(r.render().contains("CHANGED"));
+}
+
 #[test]
 fn accuracy_drop_exactly_at_tolerance_passes() {
     let base = [row("relu", 1, 0.9733, 0.0871, 0.2)];
@@ -556,17 +664,33 @@ fn normalised_gate_without_calibration_is_an_error() {
 }
 
 #[test]
-fn unreadable_run_json_is_a_note() {
+fn invalid_run_json_is_an_error() {
     let dir = TempDir::new().unwrap();
     let b = run_dir(&dir, "b", &[row("relu", 1, 0.97, 0.1, 0.2)], None);
     fs::write(b.join("run.json"), "{not json").unwrap();
-    let r = compare(&b, &b, &opts()).unwrap();
-    assert_eq!(r.baseline_gflops, None);
+    let err = compare(&b, &b, &opts()).unwrap_err();
+    assert!(matches!(err, CompareError::Read(ReadError::Json { .. })));
     let expected = format!(
-        "baseline machine speed unknown: {}: invalid JSON: key must be a string at line 1 column 2",
+        "{}: invalid JSON: key must be a string at line 1 column 2",
         b.join("run.json").display()
     );
-    assert_eq!(notes(&r)[0], expected);
+    assert_eq!(err.to_string(), expected);
+}
+
+#[test]
+fn without_run_json_only_summary_columns_are_compared() {
+    let dir = TempDir::new().unwrap();
+    let b = run_dir(&dir, "b", &[row("relu", 1, 0.97, 0.1, 0.2)], Some(10.0));
+    let c = run_dir(&dir, "c", &[row("relu", 1, 0.97, 0.1, 0.2)], None);
+    fs::remove_file(c.join("run.json")).unwrap();
+    let r = compare(&b, &c, &opts()).unwrap();
+    assert_eq!(
+        notes(&r),
+        [
+            "no run.json in the candidate: only the configuration columns of summary.csv were compared"
+        ]
+    );
+    assert_eq!((r.baseline_gflops, r.candidate_gflops), (Some(10.0), None));
     assert_eq!(r.exit_code(), 0);
 }
 
@@ -587,7 +711,7 @@ fn different_weight_init_in_run_json_is_a_config_mismatch() {
     let err = compare(&b, &c, &opts()).unwrap_err();
     assert!(
         err.to_string()
-            .contains("init glorot_uniform -> he_uniform (relu)"),
+            .contains(": config.init glorot_uniform -> he_uniform; pass"),
         "{err}"
     );
     let allowed = CompareOptions {
@@ -602,6 +726,73 @@ fn different_weight_init_in_run_json_is_a_config_mismatch() {
     )
     .unwrap();
     assert_eq!(compare(&b, &c, &opts()).unwrap().exit_code(), 0);
+}
+
+/// Writes run.json files whose config is [`CONFIG`] with `from` replaced by `to` in the
+/// candidate, and returns compare's result.
+fn with_candidate_config(
+    from: &str,
+    to: &str,
+) -> Result<actbench::compare::CompareReport, CompareError> {
+    let rows = [row("relu", 1, 0.97, 0.1, 0.2)];
+    let dir = TempDir::new().unwrap();
+    let b = run_dir(&dir, "b", &rows, None);
+    let c = run_dir(&dir, "c", &rows, None);
+    assert!(CONFIG.contains(from));
+    let changed = CONFIG.replace(from, to);
+    fs::write(c.join("run.json"), format!(r#"{{"config": {changed}}}"#)).unwrap();
+    compare(&b, &c, &opts())
+}
+
+#[test]
+fn every_run_json_setting_is_configuration() {
+    // Adam's beta1 0.9 -> 0.8 (as f32, the way run.json records it).
+    let err = with_candidate_config(
+        r#""beta1": 0.8999999761581421"#,
+        r#""beta1": 0.800000011920929"#,
+    )
+    .unwrap_err();
+    assert!(matches!(err, CompareError::ConfigMismatch { .. }));
+    assert!(
+        err.to_string()
+            .contains(": config.optimizer.beta1 0.8999999761581421 -> 0.800000011920929; pass"),
+        "{err}"
+    );
+    for (from, to, expected) in [
+        (
+            r#""epsilon": 1.0000000116860974e-7"#,
+            r#""epsilon": 1e-8"#,
+            "config.optimizer.epsilon",
+        ),
+        (
+            r#""val_split": 0.2"#,
+            r#""val_split": 0.1"#,
+            "config.val_split 0.2 -> 0.1",
+        ),
+        (
+            r#""loss": "softmax cross-entropy""#,
+            r#""loss": "mse""#,
+            "config.loss softmax cross-entropy -> mse",
+        ),
+        (
+            r#""train_samples_option": null"#,
+            r#""train_samples_option": 6000"#,
+            "config.train_samples_option null -> 6000",
+        ),
+    ] {
+        let err = with_candidate_config(from, to).unwrap_err().to_string();
+        assert!(err.contains(expected), "{from}: {err}");
+    }
+    // Settings compared per activation through summary.csv are not reported twice.
+    let r = with_candidate_config(r#""seeds": [1]"#, r#""seeds": [1, 2]"#).unwrap();
+    assert_eq!(r.exit_code(), 0);
+    assert!(notes(&r).is_empty(), "{:?}", notes(&r));
+    // A setting only one side records (a newer version) is a note, not a mismatch.
+    let r = with_candidate_config(r#""loss": "#, r#""dataset": "mnist", "loss": "#).unwrap();
+    assert_eq!(
+        notes(&r),
+        ["config.dataset is recorded in the candidate only (mnist); not compared"]
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::CompareError;
 use crate::report::Format;
-use crate::results::read::{read_run_json, read_summary, run_folder, summary_path};
+use crate::results::read::{RunJson, read_run_json, read_summary, run_folder, summary_path};
 use crate::results::{RunStatus, SummaryRow};
 use crate::stats::{MeanStd, WelchResult, first_seen, welch_t_test};
 
@@ -29,6 +29,11 @@ pub struct CompareOptions {
     pub normalize_speed: bool,
     /// Report differing run configurations as notes instead of failing.
     pub allow_config_mismatch: bool,
+    /// Fail on changes beyond the tolerances in either direction, whatever their
+    /// significance: accuracy or loss up or down, an activation only in the candidate, a
+    /// divergence gone. The speed gate stays one-sided.
+    pub two_sided: bool,
+    /// How [`CompareReport::render`] formats the report.
     pub format: Format,
 }
 
@@ -40,6 +45,7 @@ impl Default for CompareOptions {
             max_slowdown: None,
             normalize_speed: false,
             allow_config_mismatch: false,
+            two_sided: false,
             format: Format::Table,
         }
     }
@@ -48,20 +54,34 @@ impl Default for CompareOptions {
 /// What broke the gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegressionKind {
+    /// Mean test accuracy fell by more than the tolerance.
     AccuracyDrop,
+    /// Mean test loss rose by more than the tolerance.
     LossIncrease,
+    /// Slower per epoch than `--max-slowdown` allows.
     Slowdown,
     /// Diverged in the candidate where the baseline trained fine.
     Diverged,
     /// Activation present in the baseline only.
     MissingInCandidate,
+    /// Two-sided only: mean test accuracy rose by more than the tolerance.
+    AccuracyRise,
+    /// Two-sided only: mean test loss fell by more than the tolerance.
+    LossDecrease,
+    /// Two-sided only: trained fine in the candidate where the baseline diverged.
+    NoLongerDiverges,
+    /// Two-sided only: activation present in the candidate only.
+    OnlyInCandidate,
 }
 
 /// One gate failure; `message` says what happened and which tolerance broke.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Regression {
+    /// The activation concerned.
     pub activation: String,
+    /// Which check failed.
     pub kind: RegressionKind,
+    /// What happened and which tolerance broke.
     pub message: String,
 }
 
@@ -70,6 +90,7 @@ pub struct Regression {
 pub struct Note {
     /// `None` for notes about the whole comparison.
     pub activation: Option<String>,
+    /// The note itself.
     pub message: String,
 }
 
@@ -78,19 +99,24 @@ pub struct Note {
 pub struct SideStats {
     /// Rows compared (after seed matching).
     pub runs: usize,
+    /// How many of them diverged.
     pub diverged: usize,
-    /// Over the `ok` rows only; `None` when every run diverged.
+    /// Test accuracy over the `ok` rows only; `None` when every run diverged.
     pub test_accuracy: Option<MeanStd>,
+    /// Test loss over the `ok` rows.
     pub test_loss: Option<MeanStd>,
+    /// Seconds per epoch over the `ok` rows.
     pub seconds_per_epoch: Option<MeanStd>,
 }
 
 /// Baseline vs candidate for one activation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivationComparison {
+    /// The activation compared.
     pub activation: String,
-    /// `None` when the activation is absent on that side.
+    /// The baseline's figures; `None` when the activation is absent there.
     pub baseline: Option<SideStats>,
+    /// The candidate's figures; `None` when the activation is absent there.
     pub candidate: Option<SideStats>,
     /// Candidate minus baseline mean test accuracy, in percentage points.
     pub accuracy_change_pp: Option<f64>,
@@ -114,16 +140,21 @@ impl ActivationComparison {
 /// Outcome of `compare`; render it and exit with [`CompareReport::exit_code`].
 #[derive(Clone, Debug)]
 pub struct CompareReport {
-    /// The `summary.csv` files actually read.
+    /// The baseline `summary.csv` actually read.
     pub baseline_path: PathBuf,
+    /// The candidate `summary.csv` actually read.
     pub candidate_path: PathBuf,
-    /// `calibration.gflops` from each run.json, when known.
+    /// `calibration.gflops` from the baseline's run.json, when known.
     pub baseline_gflops: Option<f64>,
+    /// `calibration.gflops` from the candidate's run.json, when known.
     pub candidate_gflops: Option<f64>,
     /// Baseline activations in file order, then candidate-only ones.
     pub rows: Vec<ActivationComparison>,
+    /// Gate failures (with `two_sided`, changes beyond the tolerances either way).
     pub regressions: Vec<Regression>,
+    /// What is worth saying but does not fail the gate.
     pub notes: Vec<Note>,
+    /// The options compared with.
     pub options: CompareOptions,
 }
 
@@ -159,9 +190,21 @@ pub fn compare(
     let base = Side::load(baseline)?;
     let cand = Side::load(candidate)?;
     let mut findings = Findings::default();
-    for (side, name) in [(&base, "baseline"), (&cand, "candidate")] {
-        if let Some(problem) = &side.calibration_problem {
-            findings.note(None, format!("{name} machine speed unknown: {problem}"));
+    match (&base.run, &cand.run) {
+        (Some(b), Some(c)) => check_run_config(b, c, &mut findings),
+        _ => {
+            let missing: Vec<&str> = [(&base, "baseline"), (&cand, "candidate")]
+                .into_iter()
+                .filter(|(side, _)| side.run.is_none())
+                .map(|(_, name)| name)
+                .collect();
+            findings.note(
+                None,
+                format!(
+                    "no run.json in the {}: only the configuration columns of summary.csv were compared",
+                    missing.join(" and ")
+                ),
+            );
         }
     }
     let machine_ratio = base.gflops.zip(cand.gflops).map(|(b, c)| c / b);
@@ -169,10 +212,7 @@ pub fn compare(
         let side = if base.gflops.is_none() { &base } else { &cand };
         return Err(CompareError::Calibration {
             path: side.csv_path.with_file_name("run.json"),
-            detail: side
-                .calibration_problem
-                .clone()
-                .unwrap_or_else(|| "not found (run.json or the field is missing)".into()),
+            detail: "not found (run.json or the field is missing)".into(),
         });
     }
     let rows = activations(&base.rows, &cand.rows)
@@ -183,13 +223,6 @@ pub fn compare(
             compare_activation(&act, &b, &c, machine_ratio, opts, &mut findings)
         })
         .collect();
-    if let (Some(b), Some(c)) = (&base.init, &cand.init)
-        && b != c
-    {
-        for act in activations(&base.rows, &cand.rows) {
-            findings.mismatch(&act, format!("init {b} -> {c}"));
-        }
-    }
     if !findings.mismatches.is_empty() && !opts.allow_config_mismatch {
         return Err(CompareError::ConfigMismatch {
             baseline: base.csv_path,
@@ -243,29 +276,20 @@ struct Side {
     csv_path: PathBuf,
     rows: Vec<SummaryRow>,
     gflops: Option<f64>,
-    calibration_problem: Option<String>,
-    /// `config.init` from run.json (not a summary.csv column), when present.
-    init: Option<String>,
+    /// The run's `run.json`, when it has one.
+    run: Option<RunJson>,
 }
 
 impl Side {
     fn load(path: &Path) -> Result<Side, CompareError> {
         let csv_path = summary_path(path)?;
         let rows = read_summary(&csv_path)?;
-        let (run, calibration_problem) = match read_run_json(run_folder(&csv_path)) {
-            Ok(run) => (run, None),
-            Err(problem) => (None, Some(problem.to_string())),
-        };
-        let gflops = run.as_ref().and_then(|r| r.gflops);
-        let init = run
-            .as_ref()
-            .and_then(|r| r.config.as_ref()?.get("init")?.as_str().map(str::to_owned));
+        let run = read_run_json(run_folder(&csv_path))?;
         Ok(Side {
             csv_path,
             rows,
-            gflops,
-            calibration_problem,
-            init,
+            gflops: run.as_ref().and_then(|r| r.gflops),
+            run,
         })
     }
 }
@@ -302,10 +326,18 @@ impl Findings {
         }
     }
 
+    /// A difference of the whole run (a setting in run.json), not of some activations.
+    fn run_mismatch(&mut self, difference: String) {
+        self.mismatches.push((difference, Vec::new()));
+    }
+
     fn mismatch_summary(&self) -> String {
         self.mismatches
             .iter()
-            .map(|(diff, acts)| format!("{diff} ({})", acts.join(", ")))
+            .map(|(diff, acts)| match acts.is_empty() {
+                true => diff.clone(),
+                false => format!("{diff} ({})", acts.join(", ")),
+            })
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -340,17 +372,20 @@ fn compare_activation(
         return cmp;
     }
     if base.is_empty() {
-        findings.note(
-            Some(act),
-            "only in the candidate; nothing to compare".into(),
-        );
+        if opts.two_sided {
+            let message = "only in the candidate (absent from the baseline)".into();
+            findings.regress(act, RegressionKind::OnlyInCandidate, message);
+        } else {
+            let message = "only in the candidate; nothing to compare".into();
+            findings.note(Some(act), message);
+        }
         return cmp;
     }
     let (base, cand, paired) = match_seeds(act, base, cand, findings);
     cmp.baseline = Some(side_stats(&base));
     cmp.candidate = Some(side_stats(&cand));
     check_config(act, &base, &cand, findings);
-    check_divergence(act, &base, &cand, paired, findings);
+    check_divergence(act, &base, &cand, paired, opts.two_sided, findings);
     fill_metrics(&mut cmp, &base, &cand, machine_ratio);
     gate(&cmp, opts, findings);
     cmp
@@ -445,6 +480,103 @@ fn check_config(act: &str, base: &[&SummaryRow], cand: &[&SummaryRow], findings:
     }
 }
 
+/// Settings of run.json's `config` not compared there: which activations and seeds ran is
+/// matched row by row, and these are `summary.csv` columns, compared per activation by
+/// [`check_config`] (which names the activations concerned).
+const CONFIG_CHECKED_PER_ROW: [&str; 9] = [
+    "activations",
+    "seeds",
+    "epochs",
+    "batch_size",
+    "hidden",
+    "train_samples",
+    "val_samples",
+    "test_samples",
+    "optimizer.learning_rate",
+];
+
+/// Compares every other setting in run.json's `config`, nested ones by their dotted path
+/// (`optimizer.beta1`). A setting recorded on one side only (a run from before it existed)
+/// cannot be compared: that is a note.
+fn check_run_config(base: &RunJson, cand: &RunJson, findings: &mut Findings) {
+    let (Some(b), Some(c)) = (&base.config, &cand.config) else {
+        let side = if base.config.is_none() {
+            "baseline"
+        } else {
+            "candidate"
+        };
+        findings.note(
+            None,
+            format!("the {side}'s run.json has no config: only summary.csv's configuration columns were compared"),
+        );
+        return;
+    };
+    let (b, c) = (settings(b), settings(c));
+    let keys = first_seen(b.iter().chain(&c).map(|(k, _)| k.as_str()));
+    let find = |list: &[(String, serde_json::Value)], key: &str| {
+        list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    for key in keys {
+        if CONFIG_CHECKED_PER_ROW.contains(&key) {
+            continue;
+        }
+        match (find(&b, key), find(&c, key)) {
+            (Some(x), Some(y)) if x != y => {
+                findings.run_mismatch(format!("config.{key} {} -> {}", show(&x), show(&y)))
+            }
+            (Some(x), None) => findings.note(
+                None,
+                format!(
+                    "config.{key} is recorded in the baseline only ({}); not compared",
+                    show(&x)
+                ),
+            ),
+            (None, Some(y)) => findings.note(
+                None,
+                format!(
+                    "config.{key} is recorded in the candidate only ({}); not compared",
+                    show(&y)
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Every leaf of a JSON object as (dotted path, value), in key order.
+fn settings(
+    config: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<(String, serde_json::Value)> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&path, v, out);
+                }
+            }
+            leaf => out.push((prefix.to_owned(), leaf.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in config {
+        walk(k, v, &mut out);
+    }
+    out
+}
+
+/// A setting's value for a message: strings without their quotes.
+fn show(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Distinct values in first-seen order.
 fn distinct(rows: &[&SummaryRow], get: fn(&SummaryRow) -> String) -> Vec<String> {
     first_seen(rows.iter().map(|r| get(r)))
@@ -457,6 +589,7 @@ fn check_divergence(
     base: &[&SummaryRow],
     cand: &[&SummaryRow],
     paired: bool,
+    two_sided: bool,
     findings: &mut Findings,
 ) {
     let diverged = |rows: &[&SummaryRow]| {
@@ -486,7 +619,11 @@ fn check_divergence(
                 "baseline diverged (seed {}), candidate trained fine",
                 join_seeds(&fixed)
             );
-            findings.note(Some(act), message);
+            if two_sided {
+                findings.regress(act, RegressionKind::NoLongerDiverges, message);
+            } else {
+                findings.note(Some(act), message);
+            }
         }
         return;
     }
@@ -499,8 +636,11 @@ fn check_divergence(
         base_div.len(),
         base.len()
     );
-    if rate(cand_div.len(), cand) > rate(base_div.len(), base) {
+    let (cand_rate, base_rate) = (rate(cand_div.len(), cand), rate(base_div.len(), base));
+    if cand_rate > base_rate {
         findings.regress(act, RegressionKind::Diverged, message);
+    } else if two_sided && cand_rate < base_rate {
+        findings.regress(act, RegressionKind::NoLongerDiverges, message);
     } else if !cand_div.is_empty() || !base_div.is_empty() {
         findings.note(Some(act), message);
     }
@@ -539,40 +679,61 @@ fn gate(cmp: &ActivationComparison, opts: &CompareOptions, findings: &mut Findin
     };
     let mean = |s: Option<MeanStd>| s.map_or(f64::NAN, |s| s.mean);
     if let Some(change) = cmp.accuracy_change_pp {
-        let drop = -change;
-        if drop > opts.max_accuracy_drop_pp + TOLERANCE_SLACK {
-            let what = format!(
-                "test accuracy dropped {drop:.2} pp ({:.4} -> {:.4})",
+        let what = |verb: &str| {
+            format!(
+                "test accuracy {verb} {:.2} pp ({:.4} -> {:.4})",
+                change.abs(),
                 mean(b.test_accuracy),
                 mean(c.test_accuracy)
+            )
+        };
+        let tolerance = format!("--max-accuracy-drop {:.2} pp", opts.max_accuracy_drop_pp);
+        let beyond = change.abs() > opts.max_accuracy_drop_pp + TOLERANCE_SLACK;
+        if opts.two_sided && beyond {
+            // Any change of the numbers counts, significant or not.
+            let (kind, verb) = if change < 0.0 {
+                (RegressionKind::AccuracyDrop, "dropped")
+            } else {
+                (RegressionKind::AccuracyRise, "rose")
+            };
+            let message = format!(
+                "{}, more than {tolerance} either way (--two-sided)",
+                what(verb)
             );
-            let tolerance = format!("--max-accuracy-drop {:.2} pp", opts.max_accuracy_drop_pp);
+            findings.regress(act, kind, message);
+        } else if beyond && change < 0.0 {
             match cmp.welch {
                 // With seeds on both sides a drop counts only when it is real.
                 Some(w) if w.p >= SIGNIFICANCE_LEVEL => findings.note(
                     Some(act),
                     format!(
-                        "{what}, beyond {tolerance}, but not significant (Welch p = {:.3}); not counted",
+                        "{}, beyond {tolerance}, but not significant (Welch p = {:.3}); not counted",
+                        what("dropped"),
                         w.p
                     ),
                 ),
                 _ => findings.regress(
                     act,
                     RegressionKind::AccuracyDrop,
-                    format!("{what}, more than {tolerance}"),
+                    format!("{}, more than {tolerance}", what("dropped")),
                 ),
             }
         }
     }
-    if let (Some(change), Some(max)) = (cmp.loss_change, opts.max_loss_increase)
-        && change > max + TOLERANCE_SLACK
-    {
-        let message = format!(
-            "test loss rose by {change:.4} ({:.4} -> {:.4}), more than --max-loss-increase {max}",
-            mean(b.test_loss),
-            mean(c.test_loss)
-        );
-        findings.regress(act, RegressionKind::LossIncrease, message);
+    if let (Some(change), Some(max)) = (cmp.loss_change, opts.max_loss_increase) {
+        let values = format!("({:.4} -> {:.4})", mean(b.test_loss), mean(c.test_loss));
+        if change > max + TOLERANCE_SLACK {
+            let message = format!(
+                "test loss rose by {change:.4} {values}, more than --max-loss-increase {max}"
+            );
+            findings.regress(act, RegressionKind::LossIncrease, message);
+        } else if opts.two_sided && -change > max + TOLERANCE_SLACK {
+            let message = format!(
+                "test loss fell by {:.4} {values}, more than --max-loss-increase {max} either way (--two-sided)",
+                -change
+            );
+            findings.regress(act, RegressionKind::LossDecrease, message);
+        }
     }
     let (ratio, kind) = if opts.normalize_speed {
         (cmp.normalized_speed_ratio, "machine-normalised")

@@ -64,8 +64,13 @@ impl CompareReport {
                 None => n.message.clone(),
             })
             .collect();
+        let title = if self.options.two_sided {
+            "Changes beyond tolerance"
+        } else {
+            "Regressions"
+        };
         out += &list(
-            &format!("Regressions ({})", regressions.len()),
+            &format!("{title} ({})", regressions.len()),
             &regressions,
             markdown,
         );
@@ -175,7 +180,11 @@ impl CompareReport {
             .iter()
             .any(|r| r.activation == row.activation)
         {
-            "REGRESSION"
+            if self.options.two_sided {
+                "CHANGED"
+            } else {
+                "REGRESSION"
+            }
         } else if row.baseline.is_none() {
             "new"
         } else {
@@ -196,6 +205,16 @@ impl CompareReport {
             };
             format!("<= {x}x on the {basis}")
         });
+        if o.two_sided {
+            let loss = o
+                .max_loss_increase
+                .map_or("not checked".into(), |x| format!("within ±{x}"));
+            return format!(
+                "two-sided: test accuracy change within ±{:.2} pp; test loss change {loss}; \
+                 no activation added or removed, no divergence appearing or gone; slowdown {slowdown}",
+                o.max_accuracy_drop_pp
+            );
+        }
         format!(
             "accuracy drop <= {:.2} pp (with 2+ runs per side: only if Welch p < 0.05); test loss increase {loss}; slowdown {slowdown}",
             o.max_accuracy_drop_pp
@@ -203,10 +222,15 @@ impl CompareReport {
     }
 
     fn verdict(&self) -> String {
+        let (one, many) = if self.options.two_sided {
+            ("change beyond tolerance", "changes beyond tolerance")
+        } else {
+            ("regression", "regressions")
+        };
         match self.regressions.len() {
-            0 => "OK, no regressions (exit 0)".into(),
-            1 => "FAIL, 1 regression (exit 1)".into(),
-            n => format!("FAIL, {n} regressions (exit 1)"),
+            0 => format!("OK, no {many} (exit 0)"),
+            1 => format!("FAIL, 1 {one} (exit 1)"),
+            n => format!("FAIL, {n} {many} (exit 1)"),
         }
     }
 
