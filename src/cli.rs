@@ -97,7 +97,7 @@ pub struct TrainArgs {
     /// Skip the SHA-256 check of MNIST files already present
     #[arg(long)]
     pub skip_verify: bool,
-    /// Run folder to create (must not exist or be empty; default results/<UTC time>-<id>)
+    /// Run folder to create (must not exist or be empty; default `results/<UTC time>-<id>`)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Format of the summary printed at the end: table, markdown or csv
