@@ -64,7 +64,8 @@ pub fn activation_spec(data: &[u8]) {
 /// `summary.csv` as `compare` reads it. Accepted rows must hold what the reader promises, and a
 /// run compared with itself renders in every format.
 pub fn summary_csv(data: &[u8]) {
-    use actbench::compare::{CompareOptions, Format, compare};
+    use actbench::compare::{CompareOptions, compare};
+    use actbench::report::Format;
     let Ok(rows) = actbench::results::read::summary_from_bytes(data) else {
         return;
     };
