@@ -3,10 +3,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use actbench::report::Format;
 use actbench::ranking::render::{PAIR_COLUMNS, RANKING_COLUMNS, render};
 use actbench::ranking::stats::{SeedsNeeded, holm, paired_t_test, sign_flip_test};
 use actbench::ranking::{Design, Metric, rank};
+use actbench::report::Format;
 use actbench::results::{RunStatus, SummaryRow};
 use assert_cmd::Command;
 use tempfile::TempDir;
