@@ -8,7 +8,6 @@ pub mod compare;
 pub mod data;
 pub mod nn;
 pub mod plot;
-pub mod progress;
 pub mod ranking;
 pub mod report;
 pub mod results;

@@ -91,7 +91,7 @@ fn plot_error(e: actbench::plot::PlotError) -> (u8, String) {
 }
 
 fn train(args: &actbench::cli::TrainArgs) -> Result<u8, (u8, String)> {
-    match run::run(args) {
+    match run::train_command(args) {
         Ok(_) => Ok(0),
         Err(e @ RunError::Config(_)) => Err((2, e.to_string())),
         Err(e) => Err((1, e.to_string())),

@@ -698,6 +698,42 @@ fn non_empty_out_folder_is_refused_and_left_alone() {
     assert!(empty.join("summary.csv").is_file());
 }
 
+/// Options that MNIST's published sizes cannot satisfy are refused before the data folder is
+/// looked at: no download is tried, no folder created.
+#[test]
+fn options_beyond_mnist_sizes_are_refused_before_loading() {
+    let work = tempfile::tempdir().unwrap();
+    let no_data = work.path().join("no-data");
+    let out_dir = work.path().join("run");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--train-samples", "60001"],
+            "error: --train-samples 60001 is larger than the training file (60000 images)",
+        ),
+        (
+            &["--batch-size", "48001"],
+            "error: --batch-size 48001 is larger than the training set (48000 samples)",
+        ),
+        (
+            &[
+                "--train-samples",
+                "1000",
+                "--val-split",
+                "0.5",
+                "--batch-size",
+                "501",
+            ],
+            "error: --batch-size 501 is larger than the training set (500 samples)",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = run(train_cmd(work.path(), &no_data, &out_dir, args));
+        assert_eq!(refused(&out, 2), *want, "{args:?}");
+        assert!(!out.stderr.contains("mirror"), "{}", out.stderr);
+    }
+    assert!(common::listing(work.path()).is_empty());
+}
+
 // ---------------------------------------------------------------- bad data
 
 /// Runs a short training on a tiny dataset changed by `spoil`; it must fail with exit 1, one

@@ -1,4 +1,4 @@
-//! `run.json`: everything needed to interpret a run later — configuration, version, machine.
+//! Facts about the program and the machine for `run.json`: times, CPU, OS, git commit, speed.
 
 use crate::nn::AlignedVec;
 use crate::nn::kernels::{self, Strided};
@@ -56,15 +56,19 @@ pub fn git_commit() -> Option<&'static str> {
 
 /// This machine's single-thread speed: GFLOP/s of a 256^3 f32 product with the training kernel,
 /// best of 300 repetitions (about 0.1 s), so that runs from different machines can be compared.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calibration {
+    /// Billions of floating-point operations per second of the best repetition.
     pub gflops: f64,
-    pub kernel: &'static str,
+    /// What was measured.
+    pub kernel: String,
+    /// Seconds the whole measurement took.
     pub seconds: f64,
 }
 
 const REPETITIONS: usize = 300;
 
+/// Measure this machine's [`Calibration`] (about 0.1 s).
 pub fn calibrate() -> Calibration {
     let _ftz = crate::nn::FlushDenormals::new();
     const N: usize = 256;
@@ -102,7 +106,7 @@ pub fn calibrate() -> Calibration {
     }
     Calibration {
         gflops: 2.0 * (N * N * N) as f64 / best / 1e9,
-        kernel: "256x256x256 f32 gemm, one thread, best of 300",
+        kernel: "256x256x256 f32 gemm, one thread, best of 300".into(),
         seconds: start.elapsed().as_secs_f64(),
     }
 }

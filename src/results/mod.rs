@@ -4,12 +4,14 @@
 //! - [`rows`]: building those rows from what training reports,
 //! - [`files`]: atomic writing, CSV serialisation, the run folder,
 //! - [`read`]: the one strict reader of the CSVs and `run.json` (for `compare`, `plot`, tests),
+//! - [`run_json`]: the contents of `run.json`, typed,
 //! - [`meta`]: the machine and time facts recorded in `run.json`.
 
 pub mod files;
 pub mod meta;
 pub mod read;
 pub mod rows;
+pub mod run_json;
 pub mod schema;
 
 pub use schema::{EPOCH_COLUMNS, EpochRow, RunStatus, SUMMARY_COLUMNS, SummaryRow};

@@ -1,20 +1,62 @@
 //! What the user sees while a run trains: a bar per activation on a terminal, one plain line per
 //! finished epoch otherwise (CI logs), nothing with --quiet. Everything goes to stderr.
 
+use super::execute::Event;
+use super::plan::Plan;
 use crate::train::{BatchStats, EpochRecord};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
+/// Where progress goes.
 pub enum Display {
+    /// A terminal: one bar per job.
     Bars {
+        /// The bars' shared drawing.
         multi: MultiProgress,
+        /// One per job.
         bars: Vec<ProgressBar>,
     },
+    /// Not a terminal: a line per finished epoch.
     Lines,
+    /// Nothing but warnings.
     Quiet,
 }
 
 impl Display {
+    /// The display for `plan`'s jobs.
+    pub fn for_plan(plan: &Plan) -> Display {
+        let labels: Vec<String> = plan.jobs().iter().map(|j| j.label.clone()).collect();
+        let epochs = plan.options().train.epochs;
+        Display::new(
+            plan.options().quiet,
+            &labels,
+            epochs,
+            plan.batches_per_epoch(),
+        )
+    }
+
+    /// Show one event of `plan`'s jobs.
+    pub fn show(&self, plan: &Plan, event: &Event) {
+        let epochs = plan.options().train.epochs;
+        match event {
+            Event::Started { job } => self.start(*job),
+            Event::Batch { job, stats } => self.batch(*job, epochs, stats),
+            Event::Epoch { job, record } => self.epoch(&plan.jobs()[*job].label, epochs, record),
+            Event::Done { job, outcome } => {
+                let label = &plan.jobs()[*job].label;
+                if let Some(d) = &outcome.diverged {
+                    self.warn(&format!(
+                        "{label}: diverged at epoch {} batch {} ({} loss {}); recorded as diverged",
+                        d.epoch, d.batch, d.loss_of, d.loss
+                    ));
+                    self.finish(*job, "diverged".into());
+                } else {
+                    self.finish(*job, format!("done in {:.1} s", outcome.train_seconds));
+                }
+            }
+        }
+    }
+
     /// One bar per job, labelled `labels[i]`, each `epochs * batches` long.
     pub fn new(quiet: bool, labels: &[String], epochs: usize, batches: usize) -> Display {
         if quiet {
@@ -55,6 +97,7 @@ impl Display {
         }
     }
 
+    /// Move a job's bar.
     pub fn batch(&self, job: usize, epochs: usize, s: &BatchStats) {
         if let Display::Bars { bars, .. } = self {
             let bar = &bars[job];
@@ -66,6 +109,7 @@ impl Display {
         }
     }
 
+    /// A line for a finished epoch.
     pub fn epoch(&self, label: &str, epochs: usize, r: &EpochRecord) {
         let val = r
             .val
@@ -94,6 +138,7 @@ impl Display {
         }
     }
 
+    /// End a job's bar with `msg`.
     pub fn finish(&self, job: usize, msg: String) {
         if let Display::Bars { bars, .. } = self {
             bars[job].finish_with_message(msg);

@@ -1,0 +1,197 @@
+//! `run.json`: everything needed to interpret a run later: its configuration, the data it saw,
+//! the program and the machine. Written when the run starts (with `finished_at` null) and again
+//! when it ends.
+//!
+//! Keys are written in alphabetical order (the fields below are declared in that order), as the
+//! first versions wrote them, so that run files of every version diff cleanly. Numbers that the
+//! program holds as `f32` (the optimizer's constants) are written widened to `f64`, exactly:
+//! `learning_rate` 0.001 reads `0.0010000000474974513`; `summary.csv` has its shortest form.
+//!
+//! This is the whole file as a run writes it. Readers that must also accept older or hand-made
+//! files take only the parts they use, leniently, through [`super::read::read_run_json`].
+
+use super::meta::Calibration;
+use crate::nn::Init;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The contents of a run folder's `run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunJson {
+    /// actbench's version (`Cargo.toml`).
+    pub actbench_version: String,
+    /// This machine's measured single-thread speed, used by `compare --normalize-speed`.
+    pub calibration: Calibration,
+    /// The program's arguments, the program itself first.
+    pub command_line: Vec<String>,
+    /// What was trained and how.
+    pub config: RunConfig,
+    /// The data the run saw.
+    pub data: DataSource,
+    /// UTC time the run ended (`2026-11-30T02:42:30Z`); null while it runs or if it was killed.
+    pub finished_at: Option<String>,
+    /// The git commit actbench was built from, `-dirty` with uncommitted changes; null outside a
+    /// checkout.
+    pub git_commit: Option<String>,
+    /// The machine the run trained on.
+    pub machine: Machine,
+    /// How the jobs shared the machine, which the timings depend on.
+    pub parallelism: Parallelism,
+    /// UTC time the run started (when it was planned).
+    pub started_at: String,
+    /// Threads the run could use.
+    pub threads: usize,
+    /// Seconds from start to end, data loading included; absent until the run ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_seconds: Option<f64>,
+}
+
+/// `config`: the settings every job of the run shares, and its activations and seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Activation names, in job order (as given, with any parameter: `leaky_relu:0.1`).
+    pub activations: Vec<String>,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Weight initialisation (`glorot_uniform` or `he_uniform`).
+    pub init: Init,
+    /// The loss, always `softmax cross-entropy`.
+    pub loss: String,
+    /// The optimizer and its constants.
+    pub optimizer: Optimizer,
+    /// Every job's seed, once each.
+    pub seeds: Vec<u64>,
+    /// Test images evaluated.
+    pub test_samples: usize,
+    /// Images trained on (after the validation split).
+    pub train_samples: usize,
+    /// `--train-samples` as given (null: the whole training file).
+    pub train_samples_option: Option<usize>,
+    /// Images held out for validation.
+    pub val_samples: usize,
+    /// The fraction of the training images held out for validation.
+    pub val_split: f64,
+}
+
+/// `config.optimizer`: Adam and its constants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Optimizer {
+    /// Decay of the first moment.
+    pub beta1: f64,
+    /// Decay of the second moment.
+    pub beta2: f64,
+    /// Added to the root of the second moment, outside the bias correction.
+    pub epsilon: f64,
+    /// The learning rate.
+    pub learning_rate: f64,
+    /// `adam (Keras form)`.
+    pub name: String,
+}
+
+/// `data`: where the images came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSource {
+    /// The folder the files were read from; null for data built in memory.
+    pub dir: Option<PathBuf>,
+    /// Seconds to read, decompress and verify the files.
+    pub load_seconds: f64,
+    /// Each file with the SHA-256 of its decompressed bytes.
+    pub sha256: Vec<FileDigest>,
+    /// Whether the checksums were checked against the published ones.
+    pub verified: bool,
+}
+
+/// One data file and its checksum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileDigest {
+    /// The file's name without `.gz`.
+    pub file: String,
+    /// SHA-256 of the decompressed bytes, hex; null when verification was skipped.
+    pub sha256: Option<String>,
+}
+
+/// `machine`: what the run trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU architecture (`x86_64`).
+    pub arch: String,
+    /// Cores available to the process.
+    pub cores: usize,
+    /// CPU model from `/proc/cpuinfo`, where there is one.
+    pub cpu_model: Option<String>,
+    /// OS and distribution, e.g. `linux (Debian GNU/Linux 12 (bookworm))`.
+    pub os: String,
+}
+
+/// `parallelism`: how the jobs were spread over the threads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parallelism {
+    /// Models trained at the same time.
+    pub concurrent_models: usize,
+    /// `one model per thread`.
+    pub mode: String,
+    /// What that means for the timings.
+    pub note: String,
+}
+
+impl Parallelism {
+    /// Each model on one thread, `concurrent` of them at once.
+    pub fn one_model_per_thread(concurrent: usize) -> Self {
+        Parallelism {
+            concurrent_models: concurrent,
+            mode: "one model per thread".into(),
+            note: "each model trains single-threaded; with several models at once, their timings \
+                   were measured while the other cores trained other models"
+                .into(),
+        }
+    }
+}
+
+impl Machine {
+    /// This machine.
+    pub fn this() -> Self {
+        Machine {
+            arch: std::env::consts::ARCH.into(),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu_model: super::meta::cpu_model(),
+            os: super::meta::os_description(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Old run folders stay readable, and the struct writes back exactly what it read: the same
+    /// keys, values and key order as the `json!` literal that wrote the committed baseline.
+    #[test]
+    fn baseline_run_json_round_trips_unchanged() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results/baseline/run.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        let parsed: RunJson = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.config.init, Init::GlorotUniform);
+        assert_eq!(parsed.config.optimizer.learning_rate, 0.001f32 as f64);
+        assert_eq!(parsed.total_seconds.map(|s| s > 0.0), Some(true));
+        let written = serde_json::to_string_pretty(&parsed).unwrap();
+        assert_eq!(format!("{written}\n"), text);
+    }
+
+    #[test]
+    fn total_seconds_is_absent_until_the_run_ends() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/results/baseline/run.json");
+        let mut run: RunJson =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        run.total_seconds = None;
+        run.finished_at = None;
+        let value = serde_json::to_value(&run).unwrap();
+        assert!(value.get("total_seconds").is_none());
+        assert!(value["finished_at"].is_null());
+        let back: RunJson = serde_json::from_value(value).unwrap();
+        assert_eq!(back, run);
+    }
+}

@@ -1,0 +1,486 @@
+//! Planning: a run's options checked against what is known of the dataset before it is loaded
+//! (its [`DataShape`]) and turned into jobs, one per activation and seed. Every bad option is
+//! refused here, so that the command line exits 2 before anything is downloaded or written.
+
+use super::RunError;
+use super::data::DataShape;
+use crate::nn::catalog::{self, Choice};
+use crate::nn::{Activation, Hidden};
+use crate::results::files::check_out_dir;
+use crate::train::TrainConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// Most parameters a network may have: four f32 buffers of this size (weights, gradients, two
+/// Adam moments) per model in training, a few GB at the limit.
+pub const MAX_PARAMETERS: usize = 100_000_000;
+/// Most seeds per activation.
+pub const MAX_SEEDS: usize = 1000;
+/// Most threads a run may use.
+pub const MAX_THREADS: usize = 256;
+
+/// What to run, as asked: unchecked until [`Plan::new`]. The defaults are the default job's
+/// (784-128-64-10 on MNIST, batch 32, 5 epochs, Adam at 0.001, 20% validation, seed 42), with
+/// no activations yet: add built-ins with [`Options::builtin`] and your own with
+/// [`Options::activation`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The activations to train, in order; names must differ.
+    pub activations: Vec<Choice>,
+    /// Widths, epochs, batch size, optimizer, initialisation, and `seed`: the first seed.
+    pub train: TrainConfig,
+    /// Seeds per activation: `train.seed`, `train.seed + 1`, ...
+    pub seeds: usize,
+    /// The last fraction of the training images held out for validation, in [0, 1).
+    pub val_split: f64,
+    /// Use only the first N training images (before the validation split); `None`: all.
+    pub train_samples: Option<usize>,
+    /// Models trained at once (each on one thread); `None`: one per core.
+    pub threads: Option<usize>,
+    /// The run folder to create (must not exist or be empty); `None`: a new
+    /// `results/<UTC time>-<id>` under the current folder.
+    pub out: Option<PathBuf>,
+    /// No progress output on stderr (a diverged job is still reported).
+    pub quiet: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            activations: Vec::new(),
+            train: TrainConfig::default(),
+            seeds: 1,
+            val_split: 0.2,
+            train_samples: None,
+            threads: None,
+            out: None,
+            quiet: false,
+        }
+    }
+}
+
+impl Options {
+    /// Add built-in activations by their command-line spelling: `relu`, `leaky_relu:0.1`, or a
+    /// comma-separated list (`all` for every one).
+    pub fn builtin(mut self, list: &str) -> Result<Self, RunError> {
+        self.activations
+            .extend(catalog::parse_list(list).map_err(RunError::Config)?);
+        Ok(self)
+    }
+
+    /// Add your own activation; its [`Activation::name`] names it in the result files.
+    pub fn activation(mut self, activation: impl Activation + 'static) -> Self {
+        self.activations.push(Choice {
+            name: activation.name(),
+            hidden: Hidden::Fixed(Arc::new(activation)),
+        });
+        self
+    }
+}
+
+/// One model to train: an activation with a seed.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The activation's name, as recorded in the result files.
+    pub activation: String,
+    /// The hidden layers' activation.
+    pub hidden: Hidden,
+    /// Seed of the weights, the shuffling and any activation noise.
+    pub seed: u64,
+    /// How progress output names the job (`relu`, or `relu seed 43` with several seeds).
+    pub label: String,
+}
+
+/// A checked run: the options, the jobs and the sample counts, for a dataset of a known shape.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub(super) options: Options,
+    pub(super) shape: DataShape,
+    pub(super) jobs: Vec<Job>,
+    pub(super) seeds: Vec<u64>,
+    pub(super) n_train: usize,
+    pub(super) n_val: usize,
+    pub(super) threads: usize,
+    /// When the run started: when it was first planned, so that its times include loading data.
+    pub(super) started: SystemTime,
+    pub(super) clock: Instant,
+}
+
+impl Plan {
+    /// Check `options` against a dataset of `shape` and list the jobs: activations in order,
+    /// each with every seed. Refuses (with [`RunError::Config`]) anything that cannot run.
+    pub fn new(options: Options, shape: DataShape) -> Result<Plan, RunError> {
+        Plan::checked(options, shape, SystemTime::now(), Instant::now())
+    }
+
+    /// The same plan for data of another shape (a dataset whose files differ from the
+    /// published sizes), checked again; the start time is kept.
+    pub fn fit(&self, shape: DataShape) -> Result<Plan, RunError> {
+        if shape == self.shape {
+            return Ok(self.clone());
+        }
+        Plan::checked(self.options.clone(), shape, self.started, self.clock)
+    }
+
+    fn checked(
+        options: Options,
+        shape: DataShape,
+        started: SystemTime,
+        clock: Instant,
+    ) -> Result<Plan, RunError> {
+        check(&options, shape).map_err(RunError::Config)?;
+        let (n_train, n_val) = split_counts(shape.train, options.train_samples, options.val_split)
+            .map_err(RunError::Config)?;
+        let batch_size = options.train.batch_size;
+        if batch_size > n_train {
+            return Err(RunError::Config(format!(
+                "--batch-size {batch_size} is larger than the training set ({n_train} samples)"
+            )));
+        }
+        // A bad --out is a usage error: refuse it before loading (or downloading) any data.
+        if let Some(out) = &options.out {
+            check_out_dir(out).map_err(RunError::Config)?;
+        }
+        let seeds: Vec<u64> = (0..options.seeds as u64)
+            .map(|i| options.train.seed.wrapping_add(i))
+            .collect();
+        let jobs = options
+            .activations
+            .iter()
+            .flat_map(|a| {
+                seeds.iter().map(|&seed| Job {
+                    activation: a.name.clone(),
+                    hidden: a.hidden.clone(),
+                    seed,
+                    label: if seeds.len() > 1 {
+                        format!("{} seed {seed}", a.name)
+                    } else {
+                        a.name.clone()
+                    },
+                })
+            })
+            .collect();
+        let threads = options
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Ok(Plan {
+            options,
+            shape,
+            jobs,
+            seeds,
+            n_train,
+            n_val,
+            threads,
+            started,
+            clock,
+        })
+    }
+
+    /// The jobs, activation by activation, seeds within each.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// The options the plan was made from.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Images trained on, held out for validation, and tested on.
+    pub fn sample_counts(&self) -> (usize, usize, usize) {
+        (self.n_train, self.n_val, self.shape.test)
+    }
+
+    /// Threads the run may use.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Models trained at the same time, each on one thread.
+    pub fn concurrent_models(&self) -> usize {
+        self.threads.min(self.jobs.len())
+    }
+
+    /// Mini-batches per epoch.
+    pub fn batches_per_epoch(&self) -> usize {
+        self.n_train.div_ceil(self.options.train.batch_size)
+    }
+}
+
+/// The options that do not depend on the sample counts. The command line's parsers refuse the
+/// same values first, with clap's wording; these messages reach library callers.
+fn check(o: &Options, shape: DataShape) -> Result<(), String> {
+    let t = &o.train;
+    if o.activations.is_empty() {
+        return Err("no activations to train".into());
+    }
+    for (i, a) in o.activations.iter().enumerate() {
+        if a.name.trim().is_empty() || a.name.chars().any(char::is_control) {
+            return Err(format!(
+                "activation name {:?} is empty or unprintable",
+                a.name
+            ));
+        }
+        if o.activations[..i].iter().any(|b| b.name == a.name) {
+            return Err(format!("activation '{}' is listed twice", a.name));
+        }
+    }
+    let positive = [
+        ("--epochs", t.epochs),
+        ("--batch-size", t.batch_size),
+        ("--seeds", o.seeds),
+        ("--threads", o.threads.unwrap_or(1)),
+        ("--train-samples", o.train_samples.unwrap_or(1)),
+    ];
+    if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+        return Err(format!("{name} must be a positive integer, got 0"));
+    }
+    if o.seeds > MAX_SEEDS {
+        return Err(format!(
+            "--seeds: at most {MAX_SEEDS} seeds, got {}",
+            o.seeds
+        ));
+    }
+    if o.threads.is_some_and(|n| n > MAX_THREADS) {
+        return Err(format!(
+            "--threads: at most {MAX_THREADS} threads, got {}",
+            o.threads.unwrap_or(0)
+        ));
+    }
+    if !(t.adam.lr.is_finite() && t.adam.lr > 0.0) {
+        return Err(format!("--lr must be a positive number, got {}", t.adam.lr));
+    }
+    if !(0.0..1.0).contains(&o.val_split) {
+        return Err(format!(
+            "--val-split must be a fraction in [0, 1), got {}",
+            o.val_split
+        ));
+    }
+    if t.hidden.is_empty() || t.hidden.contains(&0) {
+        return Err(format!(
+            "--hidden {}: at least one layer, every width positive",
+            join(&t.hidden)
+        ));
+    }
+    check_size(&t.hidden, shape)
+}
+
+/// Sample counts after `--train-samples` and the validation split (Keras's rule: the first
+/// `floor(n * (1 - split))` samples train, the rest validate).
+pub fn split_counts(
+    available: usize,
+    train_samples: Option<usize>,
+    val_split: f64,
+) -> Result<(usize, usize), String> {
+    let n = train_samples.unwrap_or(available);
+    if n > available {
+        return Err(format!(
+            "--train-samples {n} is larger than the training file ({available} images)"
+        ));
+    }
+    let train = (n as f64 * (1.0 - val_split)) as usize;
+    if train == 0 {
+        return Err(format!(
+            "no training samples left: {n} images with --val-split {val_split}"
+        ));
+    }
+    Ok((train, n - train))
+}
+
+/// Refuse networks too large to allocate.
+fn check_size(hidden: &[usize], shape: DataShape) -> Result<(), String> {
+    let mut sizes = vec![shape.features];
+    sizes.extend(hidden);
+    sizes.push(shape.classes);
+    let count = sizes.windows(2).try_fold(0usize, |acc, p| {
+        p[0].checked_mul(p[1])?.checked_add(p[1])?.checked_add(acc)
+    });
+    match count {
+        Some(n) if n <= MAX_PARAMETERS => Ok(()),
+        _ => Err(format!(
+            "--hidden {}: the network would have more than {MAX_PARAMETERS} parameters",
+            join(hidden)
+        )),
+    }
+}
+
+fn join(widths: &[usize]) -> String {
+    widths
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(list: &str) -> Options {
+        Options::default().builtin(list).unwrap()
+    }
+
+    fn refused(o: Options) -> String {
+        match Plan::new(o, DataShape::MNIST) {
+            Err(RunError::Config(msg)) => msg,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn jobs_are_activations_times_seeds() {
+        let plan = Plan::new(
+            Options {
+                seeds: 2,
+                ..options("relu,elu:0.5")
+            },
+            DataShape::MNIST,
+        )
+        .unwrap();
+        let jobs: Vec<_> = plan
+            .jobs()
+            .iter()
+            .map(|j| (j.activation.as_str(), j.seed, j.label.as_str()))
+            .collect();
+        assert_eq!(
+            jobs,
+            [
+                ("relu", 42, "relu seed 42"),
+                ("relu", 43, "relu seed 43"),
+                ("elu:0.5", 42, "elu:0.5 seed 42"),
+                ("elu:0.5", 43, "elu:0.5 seed 43"),
+            ]
+        );
+        assert_eq!(plan.sample_counts(), (48_000, 12_000, 10_000));
+        assert_eq!(plan.batches_per_epoch(), 1500);
+    }
+
+    /// Everything is checked against the dataset's known sizes, before any data exists.
+    #[test]
+    fn bad_options_are_refused_before_loading() {
+        let with_train = |f: &dyn Fn(&mut TrainConfig)| {
+            let mut o = options("relu");
+            f(&mut o.train);
+            o
+        };
+        let cases: Vec<(Options, &str)> = vec![
+            (Options::default(), "no activations to train"),
+            (
+                Options {
+                    train_samples: Some(60_001),
+                    ..options("relu")
+                },
+                "--train-samples 60001 is larger than the training file (60000 images)",
+            ),
+            (
+                with_train(&|t| t.batch_size = 48_001),
+                "--batch-size 48001 is larger than the training set (48000 samples)",
+            ),
+            (
+                with_train(&|t| t.epochs = 0),
+                "--epochs must be a positive integer, got 0",
+            ),
+            (
+                with_train(&|t| t.adam.lr = f32::NAN),
+                "--lr must be a positive number, got NaN",
+            ),
+            (
+                with_train(&|t| t.hidden = vec![128, 0]),
+                "--hidden 128,0: at least one layer, every width positive",
+            ),
+            (
+                with_train(&|t| t.hidden = vec![100_000, 10_000]),
+                "--hidden 100000,10000: the network would have more than 100000000 parameters",
+            ),
+            (
+                Options {
+                    val_split: 1.0,
+                    ..options("relu")
+                },
+                "--val-split must be a fraction in [0, 1), got 1",
+            ),
+            (
+                Options {
+                    train_samples: Some(1),
+                    ..options("relu")
+                },
+                "no training samples left: 1 images with --val-split 0.2",
+            ),
+            (
+                Options {
+                    seeds: 1001,
+                    ..options("relu")
+                },
+                "--seeds: at most 1000 seeds, got 1001",
+            ),
+            (
+                Options {
+                    threads: Some(0),
+                    ..options("relu")
+                },
+                "--threads must be a positive integer, got 0",
+            ),
+        ];
+        for (o, want) in cases {
+            assert_eq!(refused(o), want);
+        }
+    }
+
+    #[derive(Debug)]
+    struct Named(&'static str);
+    impl Activation for Named {
+        fn name(&self) -> String {
+            self.0.into()
+        }
+        fn value(&self, x: f32) -> f32 {
+            x
+        }
+        fn derivative(&self, _: f32, _: f32) -> f32 {
+            1.0
+        }
+    }
+
+    #[test]
+    fn own_activations_mix_with_builtins_under_unique_names() {
+        let plan = Plan::new(options("relu").activation(Named("mine")), DataShape::MNIST).unwrap();
+        let names: Vec<_> = plan.jobs().iter().map(|j| j.activation.as_str()).collect();
+        assert_eq!(names, ["relu", "mine"]);
+        assert_eq!(
+            refused(options("relu").activation(Named("relu"))),
+            "activation 'relu' is listed twice"
+        );
+        assert_eq!(
+            refused(options("relu").activation(Named(" "))),
+            "activation name \" \" is empty or unprintable"
+        );
+    }
+
+    #[test]
+    fn a_smaller_dataset_is_planned_again() {
+        let plan = Plan::new(
+            Options {
+                train_samples: Some(201),
+                ..options("relu")
+            },
+            DataShape::MNIST,
+        )
+        .unwrap();
+        let small = DataShape {
+            train: 200,
+            ..DataShape::MNIST
+        };
+        match plan.fit(small) {
+            Err(RunError::Config(msg)) => assert_eq!(
+                msg,
+                "--train-samples 201 is larger than the training file (200 images)"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let refit = Plan::new(options("relu"), DataShape::MNIST)
+            .unwrap()
+            .fit(small)
+            .unwrap();
+        assert_eq!(refit.sample_counts(), (160, 40, 10_000));
+    }
+}
