@@ -104,11 +104,11 @@ pub use plan::{Job, Options, Plan};
 pub use record::{Finished, Recorder};
 
 use crate::cli::TrainArgs;
-use crate::report::{Format, render_run_summary};
 use crate::data::{DataError, DataRoot, Dataset, LoadOptions, Loaded};
 #[cfg(doc)]
 use crate::nn::Activation;
 use crate::nn::AdamConfig;
+use crate::report::{Format, render_run_summary};
 use crate::train::{self, TrainConfig};
 use progress::Display;
 use std::io::IsTerminal;
