@@ -114,7 +114,7 @@ impl RunData {
     }
 
     /// A published dataset from its folder under `root`, downloading missing files first (see
-    /// [`data::load`]), timed.
+    /// [`data::load()`]), timed.
     pub fn load(
         dataset: Dataset,
         root: &DataRoot,
