@@ -55,16 +55,17 @@ impl Adam {
         let lr_t = (lr as f64 * (1.0 - (beta2 as f64).powf(t)).sqrt()
             / (1.0 - (beta1 as f64).powf(t))) as f32;
         let (one_b1, one_b2) = (1.0 - beta1, 1.0 - beta2);
-        for (((p, &g), m), v) in params
-            .iter_mut()
-            .zip(grads)
-            .zip(self.m.iter_mut())
-            .zip(self.v.iter_mut())
-        {
-            *m += (g - *m) * one_b1; // first moment: running mean of g
-            *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
-            *p -= lr_t * *m / (v.sqrt() + epsilon);
-        }
+        let (ms, vs) = (&mut self.m[..], &mut self.v[..]);
+        super::cpu::dispatch(
+            #[inline(always)]
+            || {
+                for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
+                    *m += (g - *m) * one_b1; // first moment: running mean of g
+                    *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
+                    *p -= lr_t * *m / (v.sqrt() + epsilon);
+                }
+            },
+        )
     }
 }
 

@@ -5,13 +5,19 @@
 //! bit for bit. Products skip only exact zeros of the sparse input, which leaves every sum
 //! unchanged (adding 0 * w to a finite sum is exact).
 
+use super::cpu::{self, Level};
 use crate::nn::input::Batch;
 
-/// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers. (Public,
-/// with `TC` and `SC`, so that the gradient test picks shapes that reach every tile.)
+/// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers (and
+/// 4 x 32 are 8 AVX-512 registers). (Public, with `TC` and `SC`, so that the gradient test
+/// picks shapes that reach every tile.)
 pub const TR: usize = 4;
-/// Columns of one register tile of `gemm`; narrower column edges take 8, 4, 2, 1 columns.
+/// Columns of one register tile of `gemm` on AVX2 (twice that on AVX-512); narrower column
+/// edges take 16, 8, 4, 2, 1 columns.
 pub const TC: usize = 16;
+/// Output columns one register block of the sparse kernels accumulates: 64 f32 are 8 AVX2
+/// registers, leaving room for the loads.
+pub const SC: usize = 64;
 
 /// A matrix operand read through strides, so transposes cost nothing.
 #[derive(Clone, Copy)]
@@ -30,6 +36,9 @@ impl Strided<'_> {
 
 /// `out[i, j] = init[j] + sum_k a[i, k] * b[k, j]` for an `m x kdim` a and a row-major
 /// `kdim x n` b; `init` is a bias (or zero when `None`). `out` is row-major `m x n`.
+///
+/// Register tiles per CPU level (see [`cpu`]): `TR x TC`, or `TR x 2 TC` on AVX-512, eight
+/// vector registers of accumulators either way (two FMA pipes of 4-cycle latency need 8).
 pub fn gemm(
     m: usize,
     kdim: usize,
@@ -39,26 +48,53 @@ pub fn gemm(
     init: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    debug_assert!(b.len() >= kdim * n && out.len() >= m * n);
-    let full_cols = n - n % TC;
-    let full_rows = m - m % TR;
-    // Column panels outermost: a panel of b (kdim x TC) stays in cache while every row tile
+    assert!(b.len() >= kdim * n && out.len() >= m * n);
+    match cpu::level() {
+        Level::Avx512 => {
+            cpu::dispatch(
+                #[inline(always)]
+                || gemm_tiled::<TR, { 2 * TC }>(m, kdim, n, a, b, init, out),
+            );
+        }
+        _ => cpu::dispatch(
+            #[inline(always)]
+            || gemm_tiled::<TR, TC>(m, kdim, n, a, b, init, out),
+        ),
+    }
+}
+
+/// [`gemm`] with `R x C` register tiles.
+#[inline(always)]
+fn gemm_tiled<const R: usize, const C: usize>(
+    m: usize,
+    kdim: usize,
+    n: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    init: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    let full_cols = n - n % C;
+    let full_rows = m - m % R;
+    // Column panels outermost: a panel of b (kdim x C) stays in cache while every row tile
     // uses it, so b is read from memory once even when it is larger than the caches.
-    for j in (0..full_cols).step_by(TC) {
-        for i in (0..full_rows).step_by(TR) {
-            tile::<TR, TC>(i, j, kdim, n, a, b, init, out);
+    for j in (0..full_cols).step_by(C) {
+        for i in (0..full_rows).step_by(R) {
+            tile::<R, C>(i, j, kdim, n, a, b, init, out);
         }
         for i in full_rows..m {
-            tile::<1, TC>(i, j, kdim, n, a, b, init, out);
+            tile::<1, C>(i, j, kdim, n, a, b, init, out);
         }
     }
-    edge(0, m, full_cols, kdim, n, a, b, init, out);
+    edge::<R>(0, m, full_cols, kdim, n, a, b, init, out);
 }
 
 /// Columns `j0..n` that do not fill a tile, for rows `i0..i1`, in narrower register tiles
-/// (8, 4, 2, 1 columns; 4 rows at a time where they fill): the 10 logits of MNIST are 8 + 2.
+/// (16, 8, 4, 2, 1 columns; `R` rows at a time where they fill): the 10 logits of MNIST are
+/// 8 + 2.
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn edge(
+fn edge<const R: usize>(
     i0: usize,
     i1: usize,
     j0: usize,
@@ -71,22 +107,24 @@ fn edge(
 ) {
     let mut i = i0;
     while i < i1 {
-        let rows = if i + TR <= i1 { TR } else { 1 };
+        let full = i + R <= i1;
         let mut j = j0;
         while j < n {
-            let w = match (rows, n - j) {
-                (TR, 8..) => tile::<TR, 8>(i, j, kdim, n, a, b, init, out),
-                (TR, 4..=7) => tile::<TR, 4>(i, j, kdim, n, a, b, init, out),
-                (TR, 2..=3) => tile::<TR, 2>(i, j, kdim, n, a, b, init, out),
-                (TR, _) => tile::<TR, 1>(i, j, kdim, n, a, b, init, out),
-                (_, 8..) => tile::<1, 8>(i, j, kdim, n, a, b, init, out),
-                (_, 4..=7) => tile::<1, 4>(i, j, kdim, n, a, b, init, out),
-                (_, 2..=3) => tile::<1, 2>(i, j, kdim, n, a, b, init, out),
-                _ => tile::<1, 1>(i, j, kdim, n, a, b, init, out),
+            let w = match (full, n - j) {
+                (true, 16..) => tile::<R, 16>(i, j, kdim, n, a, b, init, out),
+                (true, 8..) => tile::<R, 8>(i, j, kdim, n, a, b, init, out),
+                (true, 4..) => tile::<R, 4>(i, j, kdim, n, a, b, init, out),
+                (true, 2..) => tile::<R, 2>(i, j, kdim, n, a, b, init, out),
+                (true, _) => tile::<R, 1>(i, j, kdim, n, a, b, init, out),
+                (false, 16..) => tile::<1, 16>(i, j, kdim, n, a, b, init, out),
+                (false, 8..) => tile::<1, 8>(i, j, kdim, n, a, b, init, out),
+                (false, 4..) => tile::<1, 4>(i, j, kdim, n, a, b, init, out),
+                (false, 2..) => tile::<1, 2>(i, j, kdim, n, a, b, init, out),
+                (false, _) => tile::<1, 1>(i, j, kdim, n, a, b, init, out),
             };
             j += w;
         }
-        i += rows;
+        i += if full { R } else { 1 };
     }
 }
 
@@ -135,10 +173,6 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     }
 }
 
-/// Output columns one register block of the sparse kernels accumulates: 64 f32 are 8 AVX2
-/// registers, leaving room for the loads.
-pub const SC: usize = 64;
-
 /// `out = init + sum_e values[e] * m[idx[e], ..]` for a row-major `m` as wide as `out`, entries
 /// in order: a sparse vector times a dense matrix. Each block of `SC` outputs stays in registers
 /// while the entries stream past.
@@ -184,20 +218,30 @@ fn sparse_rows(out: &mut [f32], init: Option<&[f32]>, idx: &[u32], values: &[f32
 /// row by row from the batch's row form.
 pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
     let n = bias.len();
-    for (r, out) in z[..x.rows * n].chunks_exact_mut(n).enumerate() {
-        let (cols, values) = x.row_entries(r);
-        sparse_rows(out, Some(bias), cols, values, w);
-    }
+    cpu::dispatch(
+        #[inline(always)]
+        || {
+            for (r, out) in z[..x.rows * n].chunks_exact_mut(n).enumerate() {
+                let (cols, values) = x.row_entries(r);
+                sparse_rows(out, Some(bias), cols, values, w);
+            }
+        },
+    )
 }
 
 /// First layer weight gradient from sparse inputs: `dw = x^T g`, `g` row-major `rows x n`,
 /// input by input from the batch's column form.
 pub fn sparse_weight_grad(x: &Batch, g: &[f32], dw: &mut [f32]) {
     let n = dw.len() / x.features;
-    for (k, out) in dw.chunks_exact_mut(n).enumerate() {
-        let (rows, values) = x.column(k);
-        sparse_rows(out, None, rows, values, g);
-    }
+    cpu::dispatch(
+        #[inline(always)]
+        || {
+            for (k, out) in dw.chunks_exact_mut(n).enumerate() {
+                let (rows, values) = x.column(k);
+                sparse_rows(out, None, rows, values, g);
+            }
+        },
+    )
 }
 
 /// `out = m^T` for a row-major `rows x cols` matrix `m`.
@@ -213,11 +257,16 @@ pub fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
 pub fn bias_grad(g: &[f32], rows: usize, db: &mut [f32]) {
     let n = db.len();
     db.fill(0.0);
-    for row in g[..rows * n].chunks_exact(n) {
-        for (d, &v) in db.iter_mut().zip(row) {
-            *d += v;
-        }
-    }
+    cpu::dispatch(
+        #[inline(always)]
+        || {
+            for row in g[..rows * n].chunks_exact(n) {
+                for (d, &v) in db.iter_mut().zip(row) {
+                    *d += v;
+                }
+            }
+        },
+    )
 }
 
 #[cfg(test)]

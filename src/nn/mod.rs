@@ -7,6 +7,7 @@ pub mod aligned;
 pub mod catalog;
 pub mod cnn;
 pub mod conv;
+pub mod cpu;
 pub mod fastmath;
 pub mod input;
 pub mod kernels;

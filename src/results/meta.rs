@@ -58,6 +58,11 @@ pub fn git_commit() -> Option<&'static str> {
 /// best of 300 repetitions (about 0.1 s), so that runs from different machines can be compared.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calibration {
+    /// The CPU level the kernels ran at in this run: `avx512`, `avx2-fma` or `portable` (see
+    /// [`crate::nn::cpu`]; `ACTBENCH_CPU` can force a lower one). Absent in run files written
+    /// before run-time dispatch, which always ran the build's own level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_path: Option<String>,
     /// Billions of floating-point operations per second of the best repetition.
     pub gflops: f64,
     /// What was measured.
@@ -105,6 +110,7 @@ pub fn calibrate() -> Calibration {
         std::hint::black_box(&out);
     }
     Calibration {
+        cpu_path: Some(crate::nn::cpu::level().name().to_string()),
         gflops: 2.0 * (N * N * N) as f64 / best / 1e9,
         kernel: "256x256x256 f32 gemm, one thread, best of 300".into(),
         seconds: start.elapsed().as_secs_f64(),
