@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Instruction counts of a fixed training run, a speed gate immune to machine noise.
 #
-# Runs examples/train_steps.rs (default network, batch 32, STEPS batches of synthetic data) under
-# `valgrind --tool=callgrind`, counting the instructions of `actbench::train::train` only (data
-# generation excluded), for each activation below, and compares them with
+# Runs examples/train_steps.rs (default network, batch 32, STEPS batches of synthetic data;
+# built without target-cpu=native) under `valgrind --tool=callgrind`, counting the
+# instructions of `actbench::train::train` only (data generation excluded), for each
+# activation below, and compares them with
 # benches/instructions.baseline. A count more than 3% above its baseline fails; so does a
 # missing baseline for this toolchain and CPU path. Counts repeat exactly for the same binary
 # and input whatever else the machine does.
@@ -27,8 +28,15 @@ esac
 command -v valgrind >/dev/null || {
   echo "error: valgrind not found (Debian: apt-get install valgrind)" >&2; exit 1; }
 
-cargo build --release --quiet --example train_steps
-bin=target/release/examples/train_steps
+# Built as a user's default `cargo build --release` would be, without .cargo/config.toml's
+# -C target-cpu=native (in a target directory of its own, so the two builds do not evict each
+# other): that is the build the run-time CPU dispatch must keep fast, and its code runs under
+# valgrind on any x86_64 (valgrind cannot execute AVX-512, which a native build may contain;
+# under valgrind the dispatch sees no AVX-512 and takes the avx2-fma path).
+plain_target="${CARGO_TARGET_DIR:-target}/plain"
+env -u CARGO_ENCODED_RUSTFLAGS RUSTFLAGS= CARGO_TARGET_DIR="$plain_target" \
+  cargo build --release --quiet --example train_steps
+bin="$plain_target/release/examples/train_steps"
 toolchain=$(rustc --version | awk '{print "rustc-" $2}')
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
