@@ -1,5 +1,7 @@
 //! Train the default network on MNIST with an activation of your own, next to a built-in of
-//! the same cost, as a crate using actbench as a library would.
+//! the same cost, as a crate using actbench as a library would: the run pipeline writes the same
+//! run folder as `actbench train` (summary.csv, epochs.csv, run.json, curves), which
+//! `actbench compare`, `rank` and `plot run` read.
 //!
 //! ```text
 //! ACTBENCH_DATA_DIR=../shared cargo run --release --example custom_activation -- [EPOCHS] [--std-tanh]
@@ -8,10 +10,12 @@
 //! `--std-tanh` trains a copy written with `f32::tanh` instead of `fastmath::tanh`, to see what
 //! a call into libm per element costs (README, "Adding an activation").
 
-use actbench::data::{self, DataRoot, Dataset, LoadOptions};
+use actbench::data::{DataRoot, Dataset, LoadOptions};
+use actbench::nn::Activation;
 use actbench::nn::fastmath;
-use actbench::nn::{Activation, Hidden};
-use actbench::train::{self, Data, Progress, TrainConfig};
+use actbench::report::{Format, render_run_summary};
+use actbench::run::{Options, Plan, RunData, run};
+use actbench::train::TrainConfig;
 
 /// Penalized tanh (Xu et al., 2016): tanh(x) for x > 0, 0.25 tanh(x) otherwise.
 #[derive(Debug)]
@@ -71,51 +75,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|_| format!("EPOCHS must be a number, got '{n}'"))?,
         None => 1,
     };
-    let mine = if args.iter().any(|a| a == "--std-tanh") {
-        Hidden::fixed(PenalizedTanhStd)
-    } else {
-        Hidden::fixed(PenalizedTanh)
-    };
-
-    // MNIST under $ACTBENCH_DATA_DIR (a root of dataset folders), checksums verified.
-    let root = DataRoot::resolve(None);
-    let mnist = data::load(Dataset::Mnist, &root, &LoadOptions::default())?;
-    // The CLI's defaults: the last 20% of the training file for validation.
-    let n_train = mnist.train.len() * 4 / 5;
-    let data = Data {
-        train: mnist.train.range(0, n_train),
-        val: Some(mnist.train.range(n_train, mnist.train.len())),
-        test: mnist.test.all(),
-        classes: mnist.dataset.classes().len(),
-    };
-    let cfg = TrainConfig {
-        epochs,
-        ..TrainConfig::default() // 784-128-64-10, batch 32, Adam 1e-3, Glorot, seed 42
-    };
-
-    // A built-in of the same cost (one tanh per element each way) for comparison.
-    let builtin = actbench::nn::catalog::parse("tanh")?.hidden;
-    for hidden in [mine, builtin] {
-        let name = hidden.function().name();
-        let outcome = train::train(&hidden, &data, &cfg, &mut |p| {
-            if let Progress::Epoch(e) = p {
-                println!(
-                    "{name:>28}  epoch {}  {:.3} s  val accuracy {:.4}",
-                    e.epoch,
-                    e.seconds,
-                    e.val.map_or(f64::NAN, |m| m.accuracy)
-                );
-            }
-        });
-        if let Some(d) = &outcome.diverged {
-            return Err(format!("{name} diverged at epoch {} batch {}", d.epoch, d.batch).into());
-        }
-        let last = outcome.epochs.last().ok_or("no epoch finished")?;
-        let per_epoch = outcome.epochs.iter().map(|e| e.seconds).sum::<f64>() / epochs as f64;
-        println!(
-            "{name:>28}  {per_epoch:.3} s/epoch  test accuracy {:.4}  test loss {:.4}",
-            last.test.accuracy, last.test.loss
-        );
+    let options = Options {
+        // The CLI's defaults otherwise: 784-128-64-10, batch 32, Adam 1e-3, Glorot, seed 42,
+        // the last 20% of the training file for validation.
+        train: TrainConfig {
+            epochs,
+            ..TrainConfig::default()
+        },
+        ..Options::default()
     }
+    // A built-in of the same cost (one tanh per element each way) for comparison.
+    .builtin("tanh")?;
+    let options = if args.iter().any(|a| a == "--std-tanh") {
+        options.activation(PenalizedTanhStd)
+    } else {
+        options.activation(PenalizedTanh)
+    };
+    // Options are checked before any data is loaded.
+    let plan = Plan::new(options, Dataset::Mnist.into())?;
+    // MNIST under $ACTBENCH_DATA_DIR (a root of dataset folders), else data/; checksums verified.
+    let mnist = RunData::load(
+        Dataset::Mnist,
+        &DataRoot::resolve(None),
+        &LoadOptions::default(),
+    )?;
+    let finished = run(&plan, &mnist)?;
+    print!("{}", render_run_summary(&finished.summary, Format::Table));
+    println!("Results: {}", finished.dir.display());
     Ok(())
 }

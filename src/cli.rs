@@ -4,9 +4,10 @@
 use crate::nn::Init;
 use crate::nn::catalog::{self, Choice};
 use crate::report::Format;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The whole command line: a subcommand, or the train options directly.
 #[derive(Debug, Parser)]
 #[command(
     name = "actbench",
@@ -17,12 +18,15 @@ use std::path::PathBuf;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// The subcommand, if one was given.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Train options given without a subcommand.
     #[command(flatten)]
     pub train: TrainArgs,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train once per activation and seed, and write a run folder (the default command).
@@ -41,21 +45,7 @@ pub enum Command {
     Plot(PlotCommand),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InitArg {
-    Glorot,
-    He,
-}
-
-impl From<InitArg> for Init {
-    fn from(i: InitArg) -> Init {
-        match i {
-            InitArg::Glorot => Init::GlorotUniform,
-            InitArg::He => Init::HeUniform,
-        }
-    }
-}
-
+/// Options of `train` (also accepted without a subcommand).
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
     /// Comma-separated activations, each `name` or `name:param`; `all` for every built-in
@@ -88,9 +78,9 @@ pub struct TrainArgs {
     /// Use only the first N images of the training file (before the validation split)
     #[arg(long, value_name = "N", value_parser = positive, allow_hyphen_values = true)]
     pub train_samples: Option<usize>,
-    /// Weight initialisation
-    #[arg(long, value_enum, default_value_t = InitArg::Glorot)]
-    pub init: InitArg,
+    /// Weight initialisation: glorot (Glorot uniform, Keras' default) or he (He uniform)
+    #[arg(long, default_value = "glorot", value_parser = init)]
+    pub init: Init,
     /// Folder holding MNIST (default: $ACTBENCH_DATA_DIR, else data/)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -108,6 +98,7 @@ pub struct TrainArgs {
     pub quiet: bool,
 }
 
+/// Options of `fetch`.
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
     /// Folder to download into (default: $ACTBENCH_DATA_DIR, else data/)
@@ -118,6 +109,7 @@ pub struct FetchArgs {
     pub quiet: bool,
 }
 
+/// Options of `compare`.
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
     /// Baseline run folder or summary.csv
@@ -168,6 +160,7 @@ fn pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Options of `rank`.
 #[derive(Debug, Clone, Args)]
 pub struct RankArgs {
     /// Run folder (or its summary.csv); needs two or more seeds per activation
@@ -177,6 +170,7 @@ pub struct RankArgs {
     pub format: Format,
 }
 
+/// The `plot` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PlotCommand {
     /// Each activation next to its derivative
@@ -188,6 +182,7 @@ pub enum PlotCommand {
     },
 }
 
+/// Options of `plot activations`.
 #[derive(Debug, Clone, Args)]
 pub struct PlotActivationsArgs {
     /// Activations to draw (default: every built-in)
@@ -211,6 +206,14 @@ pub struct Widths(pub Vec<usize>);
 
 fn activations(s: &str) -> Result<Activations, String> {
     catalog::parse_list(s).map(Activations)
+}
+
+fn init(s: &str) -> Result<Init, String> {
+    match s.trim() {
+        "glorot" => Ok(Init::GlorotUniform),
+        "he" => Ok(Init::HeUniform),
+        _ => Err(format!("expected glorot or he, got '{s}'")),
+    }
 }
 
 fn positive(s: &str) -> Result<usize, String> {

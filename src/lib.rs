@@ -1,7 +1,21 @@
 //! actbench: which activation function trains this network best, and at what cost?
 //!
-//! A hand-written dense network (no deep-learning framework) trained on MNIST once per
-//! activation, with results recorded for comparison.
+//! Hand-written networks (no deep-learning framework) trained once per activation, with time,
+//! accuracy and loss recorded in a run folder that `compare`, `rank` and `plot` read.
+//!
+//! Start at [`run`]: its example trains your own [`nn::Activation`] beside built-ins and
+//! writes the same run folder as the command line. The modules, in the order data flows:
+//!
+//! - [`cli`]: the command line's options, checked as they are parsed.
+//! - [`data`]: datasets (files, checksums, downloads, the IDX reader).
+//! - [`nn`]: the numeric core: activations, layers, kernels, Adam, the loss.
+//! - [`train`]: the training loop of one network; no files, no terminal.
+//! - [`run`]: plan, execute, record: one run folder from options and data.
+//! - [`results`]: the run folder's files (CSV columns, `run.json`), written and read.
+//! - [`compare`], [`ranking`], [`stats`]: what the results say: regressions, paired tests.
+//! - [`report`], [`plot`]: tables and figures.
+
+#![deny(missing_docs)]
 
 pub mod cli;
 pub mod compare;

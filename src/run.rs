@@ -162,7 +162,7 @@ pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
                 lr: args.lr,
                 ..AdamConfig::default()
             },
-            init: args.init.into(),
+            init: args.init,
             seed: args.seed,
         },
         seeds: args.seeds,

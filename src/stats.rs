@@ -1,5 +1,5 @@
-//! Small statistics kit shared by `compare`, `plot` and the run summary: mean ± sample std,
-//! Welch's t-test, and first-seen order.
+//! Small statistics kit shared by `compare`, `plot`, `ranking` and the run summary: mean ± sample
+//! std, Welch's t-test (and the t statistic's p-value), and first-seen order.
 
 use crate::results::{RunStatus, SummaryRow};
 
@@ -95,7 +95,7 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Option<WelchResult> {
     Some(WelchResult {
         t,
         df,
-        p: two_sided_p(t, df),
+        p: two_sided_t_p(t, df),
     })
 }
 
@@ -113,8 +113,9 @@ fn mean_var(values: &[f64]) -> Option<(f64, Option<f64>)> {
 }
 
 /// Two-sided Student-t tail probability: `I_{df/(df+t²)}(df/2, 1/2)`, with statrs' regularized
-/// incomplete beta function. NaN where that is undefined (a non-finite `df`).
-fn two_sided_p(t: f64, df: f64) -> f64 {
+/// incomplete beta function; 0 for an infinite `t`. NaN where that is undefined (a non-finite
+/// `df`). The one p-value of a t statistic: Welch's test here and the ranking's paired test use it.
+pub fn two_sided_t_p(t: f64, df: f64) -> f64 {
     if t.is_infinite() {
         return 0.0;
     }
@@ -159,9 +160,9 @@ mod tests {
     fn p_value_of_a_known_t() {
         // 1 - (integral of Student's t density, 5 df, over [-2, 2]), by Simpson's rule with
         // 200,000 intervals in Python; t = 0 gives 1.
-        close(two_sided_p(2.0, 5.0), 0.101_939_478_829_864_76, 1e-12);
-        assert_eq!(two_sided_p(0.0, 3.0), 1.0);
-        assert!(two_sided_p(1.0, f64::INFINITY).is_nan());
+        close(two_sided_t_p(2.0, 5.0), 0.101_939_478_829_864_76, 1e-12);
+        assert_eq!(two_sided_t_p(0.0, 3.0), 1.0);
+        assert!(two_sided_t_p(1.0, f64::INFINITY).is_nan());
     }
 
     #[test]

@@ -20,10 +20,15 @@ const EVAL_ROWS: usize = 256;
 pub struct TrainConfig {
     /// Hidden layer widths, e.g. `[128, 64]`.
     pub hidden: Vec<usize>,
+    /// Passes over the training samples.
     pub epochs: usize,
+    /// Samples per mini-batch; the last batch of an epoch may be smaller.
     pub batch_size: usize,
+    /// The optimizer's settings.
     pub adam: AdamConfig,
+    /// Weight initialisation.
     pub init: Init,
+    /// Seeds the weights, the shuffling and any training noise (RReLU).
     pub seed: u64,
 }
 
@@ -43,16 +48,22 @@ impl Default for TrainConfig {
 /// The data one training run sees.
 #[derive(Debug, Clone, Copy)]
 pub struct Data<'a> {
+    /// Samples trained on, shuffled every epoch.
     pub train: Samples<'a>,
+    /// Validation samples, evaluated after every epoch, if any.
     pub val: Option<Samples<'a>>,
+    /// Test samples, evaluated after every epoch.
     pub test: Samples<'a>,
+    /// Number of classes (output units).
     pub classes: usize,
 }
 
 /// Mean loss and accuracy over a set of samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metrics {
+    /// Mean cross-entropy loss.
     pub loss: f64,
+    /// Fraction of samples classified correctly.
     pub accuracy: f64,
 }
 
@@ -60,30 +71,40 @@ pub struct Metrics {
 /// reference's timing does; the test evaluation after each epoch is not included.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochRecord {
+    /// 1-based epoch number.
     pub epoch: usize,
+    /// Wall-clock seconds of training and validation.
     pub seconds: f64,
+    /// Means over the epoch's training batches, as Keras reports them.
     pub train: Metrics,
+    /// The validation set after the epoch, if there is one.
     pub val: Option<Metrics>,
+    /// The test set after the epoch.
     pub test: Metrics,
 }
 
 /// Where a loss stopped being finite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Divergence {
+    /// 1-based epoch number.
     pub epoch: usize,
     /// The batch whose loss was not finite, or the epoch's last batch when the evaluation
     /// after it was the first to see a non-finite loss.
     pub batch: usize,
     /// "training", "validation" or "test": the loss that was not finite.
     pub loss_of: &'static str,
+    /// The non-finite value.
     pub loss: f64,
 }
 
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Trainable parameters of the network.
     pub parameters: usize,
+    /// The finished epochs, in order.
     pub epochs: Vec<EpochRecord>,
+    /// Where training stopped on a non-finite loss, if it did.
     pub diverged: Option<Divergence>,
     /// Model construction plus every epoch (training and validation).
     pub train_seconds: f64,
@@ -94,17 +115,24 @@ pub struct Outcome {
 /// Running figures within an epoch: batches done so far and their mean loss and accuracy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchStats {
+    /// 1-based epoch number.
     pub epoch: usize,
+    /// Batches done in this epoch.
     pub batch: usize,
+    /// Batches in the epoch.
     pub batches: usize,
+    /// Mean training loss of the batches done.
     pub loss: f64,
+    /// Mean training accuracy of the batches done.
     pub accuracy: f64,
 }
 
 /// Progress reported while training.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress<'a> {
+    /// A training batch finished.
     Batch(BatchStats),
+    /// An epoch finished, evaluation included.
     Epoch(&'a EpochRecord),
 }
 

@@ -5,9 +5,13 @@ use super::AlignedVec;
 /// Adam's settings; the defaults are Keras's.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct AdamConfig {
+    /// Learning rate.
     pub lr: f32,
+    /// Decay of the first-moment (mean) estimate.
     pub beta1: f32,
+    /// Decay of the second-moment (uncentred variance) estimate.
     pub beta2: f32,
+    /// Added to the root of the second moment (Keras: outside the bias correction).
     pub epsilon: f32,
 }
 
@@ -25,13 +29,16 @@ impl Default for AdamConfig {
 /// The optimizer's state: step count and the two moment estimates, one per parameter.
 #[derive(Debug, Clone)]
 pub struct Adam {
+    /// The settings.
     pub config: AdamConfig,
+    /// Steps taken so far (the bias corrections use it).
     pub step: u64,
     m: AlignedVec,
     v: AlignedVec,
 }
 
 impl Adam {
+    /// Fresh state for `parameters` parameters: zero moments, step 0.
     pub fn new(config: AdamConfig, parameters: usize) -> Self {
         Adam {
             config,

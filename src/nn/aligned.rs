@@ -18,6 +18,7 @@ pub struct AlignedVec {
 }
 
 impl AlignedVec {
+    /// `len` zeros.
     pub fn zeros(len: usize) -> Self {
         AlignedVec {
             lines: vec![Line([0.0; 16]); len.div_ceil(16)],

@@ -22,8 +22,11 @@ pub const SC: usize = 64;
 /// A matrix operand read through strides, so transposes cost nothing.
 #[derive(Clone, Copy)]
 pub struct Strided<'a> {
+    /// The elements; `(i, j)` is at `i * row + j * col`.
     pub data: &'a [f32],
+    /// Distance between consecutive rows.
     pub row: usize,
+    /// Distance between consecutive columns.
     pub col: usize,
 }
 

@@ -32,6 +32,7 @@ pub struct FlushDenormals {
 }
 
 impl FlushDenormals {
+    /// Set flush-to-zero and denormals-are-zero until the guard drops.
     #[allow(deprecated)] // _mm_getcsr/_mm_setcsr: deprecated in favour of inline asm, still correct
     pub fn new() -> Self {
         #[cfg(target_arch = "x86_64")]

@@ -18,10 +18,15 @@ use super::{DrawResult, Figure, PlotError, finite_runs, padded_range, render};
 /// `kinks` are x positions where f' jumps (relu at 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivationCurve {
+    /// The activation's name with its parameter, as drawn in the legend.
     pub name: String,
+    /// Sample positions, ascending.
     pub xs: Vec<f64>,
+    /// f at each position.
     pub values: Vec<f64>,
+    /// f' at each position.
     pub derivatives: Vec<f64>,
+    /// Positions where f' jumps.
     pub kinks: Vec<f64>,
 }
 

@@ -95,7 +95,7 @@ pub fn paired_t_test(a: &[f64], b: &[f64]) -> Option<PairedT> {
         }
     } else {
         let t = m.mean / (std_diff / (m.n as f64).sqrt());
-        (t, two_sided_t_p(t, df))
+        (t, crate::stats::two_sided_t_p(t, df))
     };
     Some(PairedT {
         n: m.n,
@@ -318,15 +318,6 @@ pub fn t_quantile(df: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df)
         .expect("df > 0")
         .inverse_cdf(1.0 - ALPHA / 2.0)
-}
-
-/// Two-sided tail probability of Student's t with `df` degrees of freedom.
-pub fn two_sided_t_p(t: f64, df: f64) -> f64 {
-    if t.is_infinite() {
-        return 0.0;
-    }
-    let dist = StudentsT::new(0.0, 1.0, df).expect("df > 0");
-    (2.0 * dist.cdf(-t.abs())).clamp(0.0, 1.0)
 }
 
 /// `a - b` element-wise; `None` for unequal lengths or a non-finite value.
