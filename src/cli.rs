@@ -1,6 +1,7 @@
 //! Command-line definitions: one struct per subcommand. Values are validated here, so that a bad
 //! option is refused with one line before anything runs.
 
+use crate::data::Dataset;
 use crate::nn::Init;
 use crate::nn::catalog::{self, Choice};
 use crate::report::Format;
@@ -33,7 +34,9 @@ pub enum Command {
     Train(TrainArgs),
     /// List every built-in activation with its formula and parameter default.
     List,
-    /// Download (if missing) and verify MNIST, without training.
+    /// List the datasets with their classes, image shape, sizes and source.
+    Datasets,
+    /// Download (if missing) and verify a dataset, without training.
     Fetch(FetchArgs),
     /// Compare two runs and gate on regressions (exit 0 ok, 1 regression, 2 unusable input).
     Compare(CompareArgs),
@@ -78,13 +81,19 @@ pub struct TrainArgs {
     /// Use only the first N images of the training file (before the validation split)
     #[arg(long, value_name = "N", value_parser = positive, allow_hyphen_values = true)]
     pub train_samples: Option<usize>,
+    /// Test on only the first N images of the test file
+    #[arg(long, value_name = "N", value_parser = positive, allow_hyphen_values = true)]
+    pub test_samples: Option<usize>,
+    /// Dataset to train and test on: mnist, fashion-mnist or cifar10 (`actbench datasets`)
+    #[arg(long, value_name = "NAME", default_value = "mnist", value_parser = dataset)]
+    pub dataset: Dataset,
     /// Weight initialisation: glorot (Glorot uniform, Keras' default) or he (He uniform)
     #[arg(long, default_value = "glorot", value_parser = init)]
     pub init: Init,
-    /// Folder holding MNIST (default: $ACTBENCH_DATA_DIR, else data/)
+    /// Data root, one subfolder per dataset (default: $ACTBENCH_DATA_DIR, else data/)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Skip the SHA-256 check of MNIST files already present
+    /// Skip the checksum check of data files already present
     #[arg(long)]
     pub skip_verify: bool,
     /// Run folder to create (must not exist or be empty; default `results/<UTC time>-<id>`)
@@ -101,7 +110,11 @@ pub struct TrainArgs {
 /// Options of `fetch`.
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
-    /// Folder to download into (default: $ACTBENCH_DATA_DIR, else data/)
+    /// Dataset to download and verify: mnist, fashion-mnist or cifar10
+    #[arg(long, value_name = "NAME", default_value = "mnist", value_parser = dataset)]
+    pub dataset: Dataset,
+    /// Data root to download into, one subfolder per dataset (default: $ACTBENCH_DATA_DIR,
+    /// else data/)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// No progress bars
@@ -214,6 +227,10 @@ fn init(s: &str) -> Result<Init, String> {
         "he" => Ok(Init::HeUniform),
         _ => Err(format!("expected glorot or he, got '{s}'")),
     }
+}
+
+fn dataset(s: &str) -> Result<Dataset, String> {
+    Dataset::from_name(s)
 }
 
 fn positive(s: &str) -> Result<usize, String> {

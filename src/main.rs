@@ -29,9 +29,13 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
             print!("{}", actbench::nn::catalog::table());
             Ok(0)
         }
+        Some(Command::Datasets) => {
+            print!("{}", actbench::data::dataset::table());
+            Ok(0)
+        }
         Some(Command::Fetch(args)) => {
-            let m =
-                run::fetch(args.data_dir.as_deref(), args.quiet).map_err(|e| (1, e.to_string()))?;
+            let m = run::fetch(args.dataset, args.data_dir.as_deref(), args.quiet)
+                .map_err(|e| (1, e.to_string()))?;
             println!(
                 "{} ok: {} training and {} test images, SHA-256 verified",
                 m.dataset.title(),

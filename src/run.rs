@@ -133,11 +133,11 @@ pub enum RunError {
 /// images).
 pub fn run(plan: &Plan, dataset: &RunData) -> Result<Finished, RunError> {
     let plan = plan.fit(dataset.shape())?;
-    let (n_train, n_val, _) = plan.sample_counts();
+    let (n_train, n_val, n_test) = plan.sample_counts();
     let data = train::Data {
         train: dataset.train.range(0, n_train),
         val: (n_val > 0).then(|| dataset.train.range(n_train, n_train + n_val)),
-        test: dataset.test.all(),
+        test: dataset.test.range(0, n_test),
         classes: dataset.classes,
     };
     let mut recorder = Recorder::create(&plan, dataset)?;
@@ -149,7 +149,7 @@ pub fn run(plan: &Plan, dataset: &RunData) -> Result<Finished, RunError> {
     recorder.finish()
 }
 
-/// The train command: plan from the arguments, load MNIST, run, print the summary. Returns the
+/// The train command: plan from the arguments, load the dataset, run, print the summary. Returns the
 /// run folder.
 pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
     let options = Options {
@@ -168,11 +168,12 @@ pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
         seeds: args.seeds,
         val_split: args.val_split,
         train_samples: args.train_samples,
+        test_samples: args.test_samples,
         threads: args.threads,
         out: args.out.clone(),
         quiet: args.quiet,
     };
-    let plan = Plan::new(options, Dataset::Mnist.into())?;
+    let plan = Plan::new(options, args.dataset.into())?;
     let root = DataRoot::resolve(args.data_dir.as_deref());
     let load = LoadOptions {
         verify: !args.skip_verify,
@@ -183,7 +184,7 @@ pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
         announce: !args.quiet,
         mirrors: None,
     };
-    let dataset = RunData::load(Dataset::Mnist, &root, &load)?;
+    let dataset = RunData::load(args.dataset, &root, &load)?;
     let finished = run(&plan, &dataset)?;
     print!("{}", render_run_summary(&finished.summary, args.format));
     if crate::ranking::has_repeats(&finished.summary) {
@@ -205,11 +206,12 @@ pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
     Ok(finished.dir)
 }
 
-/// `actbench fetch`: download what is missing (creating the folder) and verify every file.
-pub fn fetch(data_dir: Option<&Path>, quiet: bool) -> Result<Loaded, DataError> {
+/// `actbench fetch`: download what is missing of `dataset` (creating the folder) and verify
+/// every file.
+pub fn fetch(dataset: Dataset, data_dir: Option<&Path>, quiet: bool) -> Result<Loaded, DataError> {
     let root = DataRoot::resolve(data_dir);
     crate::data::load(
-        Dataset::Mnist,
+        dataset,
         &root,
         &LoadOptions {
             verify: true,

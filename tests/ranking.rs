@@ -34,6 +34,7 @@ fn row(act: &str, seed: u64, acc: f64, loss: f64) -> SummaryRow {
         final_val_accuracy: Some(acc),
         test_loss: Some(loss),
         test_accuracy: Some(acc),
+        dataset: "mnist".into(),
     }
 }
 

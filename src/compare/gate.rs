@@ -451,7 +451,8 @@ fn side_stats(rows: &[&SummaryRow]) -> SideStats {
 /// Records configuration fields whose values differ between the sides.
 fn check_config(act: &str, base: &[&SummaryRow], cand: &[&SummaryRow], findings: &mut Findings) {
     type Field = (&'static str, fn(&SummaryRow) -> String);
-    const FIELDS: [Field; 7] = [
+    const FIELDS: [Field; 8] = [
+        ("dataset", |r| r.dataset.clone()),
         ("epochs", |r| r.epochs.to_string()),
         ("batch_size", |r| r.batch_size.to_string()),
         ("hidden", |r| r.hidden.clone()),
@@ -483,8 +484,9 @@ fn check_config(act: &str, base: &[&SummaryRow], cand: &[&SummaryRow], findings:
 /// Settings of run.json's `config` not compared there: which activations and seeds ran is
 /// matched row by row, and these are `summary.csv` columns, compared per activation by
 /// [`check_config`] (which names the activations concerned).
-const CONFIG_CHECKED_PER_ROW: [&str; 9] = [
+const CONFIG_CHECKED_PER_ROW: [&str; 10] = [
     "activations",
+    "dataset",
     "seeds",
     "epochs",
     "batch_size",

@@ -166,6 +166,16 @@ impl Dataset {
         }
     }
 
+    /// The files `actbench fetch` puts in the dataset's folder, in a few words.
+    pub fn file_summary(self) -> String {
+        let names: Vec<String> = self
+            .idx_files()
+            .iter()
+            .map(|f| format!("{}.gz", f.name))
+            .collect();
+        format!("{} (SHA-256 checked)", names.join(", "))
+    }
+
     /// Public download mirrors (base URLs ending in `/`).
     pub fn default_mirrors(self) -> &'static [&'static str] {
         match self {
@@ -204,6 +214,52 @@ impl Dataset {
                 .collect(),
         }
     }
+}
+
+/// `actbench datasets`: each dataset with its classes, image shape, sizes, source and files.
+pub fn table() -> String {
+    let thousands = |n: usize| {
+        let s = n.to_string();
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let mut out = String::new();
+    for d in Dataset::ALL {
+        let (c, r, w) = d.shape();
+        let (train, test) = d.sizes();
+        let channels = if c == 1 {
+            "1 channel"
+        } else {
+            "3 channels (RGB)"
+        };
+        out += &format!("{} ({})\n", d.name(), d.title());
+        out += &format!(
+            "  images   {r}x{w}, {channels}: {} inputs to the dense network\n",
+            d.inputs()
+        );
+        out += &format!(
+            "  sizes    {} training, {} test images\n",
+            thousands(train),
+            thousands(test)
+        );
+        out += &format!("  classes  {}\n", d.classes().join(", "));
+        out += &format!("  source   {}\n", d.source());
+        out += &format!("  files    {}\n\n", d.file_summary());
+    }
+    out
+}
+
+/// The title of a dataset recorded by `name` in result files (`fashion-mnist` ->
+/// `Fashion-MNIST`); a name that is no published dataset (data given through the library) is
+/// its own title.
+pub fn title_of(name: &str) -> String {
+    Dataset::from_name(name).map_or_else(|_| name.to_string(), |d| d.title().to_string())
 }
 
 impl fmt::Display for Dataset {

@@ -45,6 +45,8 @@ struct CurvesFigure {
     last_epoch: u32,
     max_seeds: usize,
     has_val: bool,
+    /// The datasets' titles, joined (`MNIST`; a merged folder may hold several).
+    datasets: String,
 }
 
 /// Which metric a panel shows.
@@ -72,7 +74,13 @@ impl CurvesFigure {
         let has_val = series
             .iter()
             .any(|s| !s.val_accuracy.is_empty() || !s.val_loss.is_empty());
+        let datasets = crate::stats::first_seen(rows.iter().map(|r| r.dataset.as_str()))
+            .iter()
+            .map(|d| crate::data::dataset::title_of(d))
+            .collect::<Vec<_>>()
+            .join(", ");
         Self {
+            datasets,
             series,
             first_epoch,
             last_epoch,
@@ -85,9 +93,12 @@ impl CurvesFigure {
         let n = self.series.len();
         let what = if n == 1 { "activation" } else { "activations" };
         if self.max_seeds > 1 {
-            format!("Training curves: {n} {what}, mean ± 1 sd over seeds")
+            format!(
+                "Training curves on {}: {n} {what}, mean ± 1 sd over seeds",
+                self.datasets
+            )
         } else {
-            format!("Training curves: {n} {what}")
+            format!("Training curves on {}: {n} {what}", self.datasets)
         }
     }
 

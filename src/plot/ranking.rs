@@ -48,8 +48,9 @@ impl RankingFigure<'_> {
         let x1 = x1 + (x1 - x0) * 0.1;
         let seeds = r.entries.iter().map(|e| e.summary.n).max().unwrap_or(0);
         let caption = format!(
-            "{} (mean, 95% interval, {seeds} seeds)",
-            capitalised(r.metric.label())
+            "{} on {} (mean, 95% interval, {seeds} seeds)",
+            capitalised(r.metric.label()),
+            crate::data::dataset::title_of(&r.configuration.dataset)
         );
         let names: Vec<String> = r.entries.iter().map(|e| e.activation.clone()).collect();
         // Row i (rank i + 1) sits at y = k - 1 - i, so the best is at the top.

@@ -94,6 +94,7 @@ fn rows() -> Vec<EpochRow> {
                     val_accuracy: Some(0.98 - 0.3 / e),
                     test_loss: (epoch == 3).then_some(0.2),
                     test_accuracy: (epoch == 3).then_some(0.95),
+                    dataset: "mnist".into(),
                 });
             }
         }
@@ -256,6 +257,7 @@ fn curves_tolerate_missing_validation_and_diverged_runs() {
                 val_accuracy: None,
                 test_loss: None,
                 test_accuracy: None,
+                dataset: "mnist".into(),
             });
         }
     }

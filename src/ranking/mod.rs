@@ -198,6 +198,8 @@ pub fn has_repeats(rows: &[SummaryRow]) -> bool {
 /// `summary.csv` columns of the same names, repeated in `ranking.csv` so the files join.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Configuration {
+    /// The dataset.
+    pub dataset: String,
     /// Hidden layer widths, e.g. `128-64`.
     pub hidden: String,
     /// Passes over the training set.
@@ -218,6 +220,7 @@ impl Configuration {
     /// The configuration of one summary row.
     pub fn of(row: &SummaryRow) -> Configuration {
         Configuration {
+            dataset: row.dataset.clone(),
             hidden: row.hidden.clone(),
             epochs: row.epochs,
             batch_size: row.batch_size,
@@ -233,8 +236,13 @@ impl std::fmt::Display for Configuration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "hidden {}, {} epochs, batch {}, lr {}, {} training samples",
-            self.hidden, self.epochs, self.batch_size, self.learning_rate, self.train_samples
+            "{}, hidden {}, {} epochs, batch {}, lr {}, {} training samples",
+            self.dataset,
+            self.hidden,
+            self.epochs,
+            self.batch_size,
+            self.learning_rate,
+            self.train_samples
         )
     }
 }
@@ -469,6 +477,7 @@ pub fn compare_pair(
         // One configuration for both sides: the pair is ranked as one experiment.
         for mut r in relabel(&rows_b, &label_b) {
             r.hidden.clone_from(&rows_a[0].hidden);
+            r.dataset.clone_from(&rows_a[0].dataset);
             (r.epochs, r.batch_size, r.learning_rate) = (
                 rows_a[0].epochs,
                 rows_a[0].batch_size,

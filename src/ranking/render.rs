@@ -7,7 +7,8 @@ use super::{Configuration, Design, MetricRanking, Pair};
 use crate::report::Format;
 
 /// Column names of `ranking.csv`, in file order; [`RankingRow`]'s fields follow it.
-pub const RANKING_COLUMNS: [&str; 17] = [
+pub const RANKING_COLUMNS: [&str; 18] = [
+    "dataset",
     "hidden",
     "epochs",
     "batch_size",
@@ -30,7 +31,9 @@ pub const RANKING_COLUMNS: [&str; 17] = [
 /// One row of `ranking.csv`: one activation in one metric's ranking.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RankingRow {
-    /// Hidden layer widths (as in `summary.csv`, like the next six columns).
+    /// The dataset (as in `summary.csv`, like the next seven columns).
+    pub dataset: String,
+    /// Hidden layer widths.
     pub hidden: String,
     /// Epochs.
     pub epochs: usize,
@@ -67,7 +70,8 @@ pub struct RankingRow {
 }
 
 /// Column names of `ranking_pairs.csv`, in file order; [`PairRow`]'s fields follow it.
-pub const PAIR_COLUMNS: [&str; 24] = [
+pub const PAIR_COLUMNS: [&str; 25] = [
+    "dataset",
     "hidden",
     "epochs",
     "batch_size",
@@ -97,7 +101,9 @@ pub const PAIR_COLUMNS: [&str; 24] = [
 /// One row of `ranking_pairs.csv`: two activations compared under one metric.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PairRow {
-    /// Hidden layer widths (as in `summary.csv`, like the next six columns).
+    /// The dataset (as in `summary.csv`, like the next seven columns).
+    pub dataset: String,
+    /// Hidden layer widths.
     pub hidden: String,
     /// Epochs.
     pub epochs: usize,
@@ -155,6 +161,7 @@ pub fn ranking_rows(rankings: &[MetricRanking]) -> Vec<RankingRow> {
         .flat_map(|r| {
             let c = &r.configuration;
             r.entries.iter().map(move |e| RankingRow {
+                dataset: c.dataset.clone(),
                 hidden: c.hidden.clone(),
                 epochs: c.epochs,
                 batch_size: c.batch_size,
@@ -192,6 +199,7 @@ pub fn pair_rows(rankings: &[MetricRanking]) -> Vec<PairRow> {
 /// One pair as a `ranking_pairs.csv` row.
 pub fn pair_row(c: &Configuration, metric: &'static str, p: &Pair) -> PairRow {
     PairRow {
+        dataset: c.dataset.clone(),
         hidden: c.hidden.clone(),
         epochs: c.epochs,
         batch_size: c.batch_size,

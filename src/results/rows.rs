@@ -4,8 +4,8 @@
 use super::{EpochRow, RunStatus, SummaryRow};
 use crate::train::{EpochRecord, Outcome, TrainConfig};
 
-/// The `epochs.csv` row of one finished epoch of activation `name` with `seed`.
-pub fn epoch_row(name: &str, seed: u64, r: &EpochRecord) -> EpochRow {
+/// The `epochs.csv` row of one finished epoch of activation `name` with `seed` on `dataset`.
+pub fn epoch_row(name: &str, seed: u64, dataset: &str, r: &EpochRecord) -> EpochRow {
     EpochRow {
         activation: name.to_string(),
         seed,
@@ -17,15 +17,17 @@ pub fn epoch_row(name: &str, seed: u64, r: &EpochRecord) -> EpochRow {
         val_accuracy: r.val.map(|m| m.accuracy),
         test_loss: Some(r.test.loss),
         test_accuracy: Some(r.test.accuracy),
+        dataset: dataset.to_string(),
     }
 }
 
-/// The `summary.csv` row of one finished job: its configuration, `threads` of the run's pool,
-/// the (train, validation, test) sample counts, and the outcome. A diverged job gets empty
-/// metric cells.
+/// The `summary.csv` row of one finished job on `dataset`: its configuration, `threads` of the
+/// run's pool, the (train, validation, test) sample counts, and the outcome. A diverged job gets
+/// empty metric cells.
 pub fn summary_row(
     name: &str,
     seed: u64,
+    dataset: &str,
     cfg: &TrainConfig,
     threads: usize,
     (n_train, n_val, n_test): (usize, usize, usize),
@@ -73,5 +75,6 @@ pub fn summary_row(
         final_val_accuracy: metric(&|e| e.val.map(|v| v.accuracy)),
         test_loss: metric(&|e| Some(e.test.loss)),
         test_accuracy: metric(&|e| Some(e.test.accuracy)),
+        dataset: dataset.to_string(),
     }
 }

@@ -53,6 +53,10 @@ pub struct RunConfig {
     pub activations: Vec<String>,
     /// Mini-batch size.
     pub batch_size: usize,
+    /// The dataset (`mnist`, `fashion-mnist`, `cifar10`, or the name of data given through the
+    /// library); absent in files written before datasets could be chosen (MNIST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
     /// Passes over the training set.
     pub epochs: usize,
     /// Hidden layer widths.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Column names of `summary.csv`, in file order. [`SummaryRow`]'s fields follow it.
-pub const SUMMARY_COLUMNS: [&str; 21] = [
+pub const SUMMARY_COLUMNS: [&str; 22] = [
     "activation",
     "seed",
     "status",
@@ -31,11 +31,18 @@ pub const SUMMARY_COLUMNS: [&str; 21] = [
     "final_val_accuracy",
     "test_loss",
     "test_accuracy",
+    "dataset",
 ];
 
 /// Columns of `summary.csv` that files written by older versions may lack; the reader gives
-/// their fields a serde default. None yet: every column has been there since the first version.
-pub const SUMMARY_OPTIONAL: [&str; 0] = [];
+/// their fields a serde default: `dataset` (added with Fashion-MNIST; before it every run
+/// trained on MNIST).
+pub const SUMMARY_OPTIONAL: [&str; 1] = ["dataset"];
+
+/// The dataset of rows written before the `dataset` column existed.
+pub fn default_dataset() -> String {
+    "mnist".into()
+}
 
 /// Outcome of one training run; written as `ok` / `diverged`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,10 +102,14 @@ pub struct SummaryRow {
     pub test_loss: Option<f64>,
     /// Test accuracy after the last epoch.
     pub test_accuracy: Option<f64>,
+    /// The dataset trained and tested on (`mnist`, `fashion-mnist`, `cifar10`, or the name of
+    /// data given through the library); `mnist` in files written before the column existed.
+    #[serde(default = "default_dataset")]
+    pub dataset: String,
 }
 
 /// Column names of `epochs.csv`, in file order. [`EpochRow`]'s fields follow it.
-pub const EPOCH_COLUMNS: [&str; 10] = [
+pub const EPOCH_COLUMNS: [&str; 11] = [
     "activation",
     "seed",
     "epoch",
@@ -109,10 +120,12 @@ pub const EPOCH_COLUMNS: [&str; 10] = [
     "val_accuracy",
     "test_loss",
     "test_accuracy",
+    "dataset",
 ];
 
-/// Columns of `epochs.csv` that files written by older versions may lack (none yet).
-pub const EPOCH_OPTIONAL: [&str; 0] = [];
+/// Columns of `epochs.csv` that files written by older versions may lack: `dataset`, as in
+/// `summary.csv`.
+pub const EPOCH_OPTIONAL: [&str; 1] = ["dataset"];
 
 /// One row of `epochs.csv`: one activation, seed and epoch. `seconds` is that epoch's training
 /// plus validation time; `val_*` are empty when validation is disabled.
@@ -138,6 +151,9 @@ pub struct EpochRow {
     pub test_loss: Option<f64>,
     /// Test accuracy after the epoch.
     pub test_accuracy: Option<f64>,
+    /// The dataset, as in `summary.csv`; `mnist` in files written before the column existed.
+    #[serde(default = "default_dataset")]
+    pub dataset: String,
 }
 
 #[cfg(test)]
@@ -176,6 +192,7 @@ mod tests {
             final_val_accuracy: None,
             test_loss: None,
             test_accuracy: None,
+            dataset: "mnist".into(),
         };
         assert_eq!(header_of(&summary), SUMMARY_COLUMNS.join(","));
         let epoch = EpochRow {
@@ -189,6 +206,7 @@ mod tests {
             val_accuracy: None,
             test_loss: None,
             test_accuracy: None,
+            dataset: "mnist".into(),
         };
         assert_eq!(header_of(&epoch), EPOCH_COLUMNS.join(","));
     }

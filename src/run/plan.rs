@@ -36,6 +36,8 @@ pub struct Options {
     pub val_split: f64,
     /// Use only the first N training images (before the validation split); `None`: all.
     pub train_samples: Option<usize>,
+    /// Test on only the first N test images; `None`: all.
+    pub test_samples: Option<usize>,
     /// Models trained at once (each on one thread); `None`: one per core.
     pub threads: Option<usize>,
     /// The run folder to create (must not exist or be empty); `None`: a new
@@ -53,6 +55,7 @@ impl Default for Options {
             seeds: 1,
             val_split: 0.2,
             train_samples: None,
+            test_samples: None,
             threads: None,
             out: None,
             quiet: false,
@@ -101,6 +104,7 @@ pub struct Plan {
     pub(super) seeds: Vec<u64>,
     pub(super) n_train: usize,
     pub(super) n_val: usize,
+    pub(super) n_test: usize,
     pub(super) threads: usize,
     /// When the run started: when it was first planned, so that its times include loading data.
     pub(super) started: SystemTime,
@@ -132,6 +136,7 @@ impl Plan {
         check(&options, shape).map_err(RunError::Config)?;
         let (n_train, n_val) = split_counts(shape.train, options.train_samples, options.val_split)
             .map_err(RunError::Config)?;
+        let n_test = test_count(shape.test, options.test_samples).map_err(RunError::Config)?;
         let batch_size = options.train.batch_size;
         if batch_size > n_train {
             return Err(RunError::Config(format!(
@@ -171,6 +176,7 @@ impl Plan {
             seeds,
             n_train,
             n_val,
+            n_test,
             threads,
             started,
             clock,
@@ -189,7 +195,7 @@ impl Plan {
 
     /// Images trained on, held out for validation, and tested on.
     pub fn sample_counts(&self) -> (usize, usize, usize) {
-        (self.n_train, self.n_val, self.shape.test)
+        (self.n_train, self.n_val, self.n_test)
     }
 
     /// Threads the run may use.
@@ -232,6 +238,7 @@ fn check(o: &Options, shape: DataShape) -> Result<(), String> {
         ("--seeds", o.seeds),
         ("--threads", o.threads.unwrap_or(1)),
         ("--train-samples", o.train_samples.unwrap_or(1)),
+        ("--test-samples", o.test_samples.unwrap_or(1)),
     ];
     if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
         return Err(format!("{name} must be a positive integer, got 0"));
@@ -286,6 +293,17 @@ pub fn split_counts(
         ));
     }
     Ok((train, n - train))
+}
+
+/// Test images after `--test-samples` (the first N of the test file).
+pub fn test_count(available: usize, test_samples: Option<usize>) -> Result<usize, String> {
+    match test_samples {
+        None => Ok(available),
+        Some(n) if n > available => Err(format!(
+            "--test-samples {n} is larger than the test file ({available} images)"
+        )),
+        Some(n) => Ok(n),
+    }
 }
 
 /// Refuse networks too large to allocate.
@@ -406,6 +424,20 @@ mod tests {
                     ..options("relu")
                 },
                 "no training samples left: 1 images with --val-split 0.2",
+            ),
+            (
+                Options {
+                    test_samples: Some(10_001),
+                    ..options("relu")
+                },
+                "--test-samples 10001 is larger than the test file (10000 images)",
+            ),
+            (
+                Options {
+                    test_samples: Some(0),
+                    ..options("relu")
+                },
+                "--test-samples must be a positive integer, got 0",
             ),
             (
                 Options {

@@ -29,6 +29,8 @@ pub struct Finished {
 /// Writes one run's folder as its events arrive.
 pub struct Recorder<'a> {
     plan: &'a Plan,
+    /// The dataset's name, for the `dataset` column.
+    dataset: String,
     dir: PathBuf,
     run_json: RunJson,
     summaries: Vec<Option<SummaryRow>>,
@@ -46,6 +48,7 @@ impl<'a> Recorder<'a> {
         let run_json = describe(plan, dataset, meta::calibrate());
         let recorder = Recorder {
             plan,
+            dataset: dataset.name.clone(),
             dir,
             run_json,
             summaries: vec![None; plan.jobs.len()],
@@ -69,7 +72,7 @@ impl<'a> Recorder<'a> {
             Event::Started { .. } | Event::Batch { .. } => {}
             Event::Epoch { job, record } => {
                 let j = &jobs[*job];
-                self.epochs[*job].push(epoch_row(&j.activation, j.seed, record));
+                self.epochs[*job].push(epoch_row(&j.activation, j.seed, &self.dataset, record));
             }
             Event::Done { job, outcome } => {
                 let j = &jobs[*job];
@@ -77,6 +80,7 @@ impl<'a> Recorder<'a> {
                 self.summaries[*job] = Some(summary_row(
                     &j.activation,
                     j.seed,
+                    &self.dataset,
                     &self.plan.options.train,
                     self.plan.threads,
                     (n_train, n_val, n_test),
@@ -159,6 +163,7 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
         config: RunConfig {
             activations: o.activations.iter().map(|c| c.name.clone()).collect(),
             batch_size: t.batch_size,
+            dataset: Some(dataset.name.clone()),
             epochs: t.epochs,
             hidden: t.hidden.clone(),
             init: t.init,
