@@ -144,16 +144,17 @@ fn summary_row_writes_and_reads_the_exact_format() {
         lines[0],
         "activation,seed,status,epochs,batch_size,hidden,learning_rate,train_samples,val_samples,\
          test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,\
-         final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy"
+         final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy,\
+         dataset"
     );
     assert_eq!(
         lines[1],
         "relu,1,ok,5,64,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,\
-         0.06968,0.99,0.0871,0.9733,0.0871,0.9733"
+         0.06968,0.99,0.0871,0.9733,0.0871,0.9733,mnist"
     );
     assert_eq!(
         lines[2],
-        "leaky_relu:0.1,2,diverged,5,64,128-64,0.1,50000,10000,10000,109386,4,,,,,,,,,"
+        "leaky_relu:0.1,2,diverged,5,64,128-64,0.1,50000,10000,10000,109386,4,,,,,,,,,,mnist"
     );
     // Both a folder and the CSV itself are accepted.
     assert_eq!(read_summary(&run).unwrap(), rows);
@@ -789,11 +790,15 @@ fn every_run_json_setting_is_configuration() {
     assert_eq!(r.exit_code(), 0);
     assert!(notes(&r).is_empty(), "{:?}", notes(&r));
     // A setting only one side records (a newer version) is a note, not a mismatch.
-    let r = with_candidate_config(r#""loss": "#, r#""dataset": "mnist", "loss": "#).unwrap();
+    let r = with_candidate_config(r#""loss": "#, r#""weight_decay": 0, "loss": "#).unwrap();
     assert_eq!(
         notes(&r),
-        ["config.dataset is recorded in the candidate only (mnist); not compared"]
+        ["config.weight_decay is recorded in the candidate only (0); not compared"]
     );
+    // The dataset is compared per activation, through summary.csv's column (a run.json
+    // without it is MNIST's, like a summary.csv without the column): no note.
+    let r = with_candidate_config(r#""loss": "#, r#""dataset": "mnist", "loss": "#).unwrap();
+    assert!(notes(&r).is_empty(), "{:?}", notes(&r));
 }
 
 #[test]
@@ -1102,7 +1107,7 @@ fn header() -> String {
     SUMMARY_COLUMNS.join(",")
 }
 
-const GOOD_LINE: &str = "relu,1,ok,5,64,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,0.07,0.99,0.09,0.97,0.0871,0.9733";
+const GOOD_LINE: &str = "relu,1,ok,5,64,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,0.07,0.99,0.09,0.97,0.0871,0.9733,mnist";
 
 /// GOOD_LINE with cell `column` replaced.
 fn line_with(column: &str, value: &str) -> String {
@@ -1245,7 +1250,7 @@ fn ragged_and_duplicate_rows_are_errors() {
     let short = GOOD_LINE.rsplit_once(',').unwrap().0;
     assert_eq!(
         bad_csv(&format!("{h}\n{GOOD_LINE}\n{short}\n")),
-        "FILE: line 3: expected 21 fields, found 20"
+        "FILE: line 3: expected 22 fields, found 21"
     );
     assert_eq!(
         bad_csv(&format!("{h}\n{GOOD_LINE}\n{GOOD_LINE}\n")),

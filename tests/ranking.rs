@@ -211,7 +211,7 @@ fn rank_command_writes_tidy_csvs_and_pictures() {
     assert_eq!(lines[0], RANKING_COLUMNS.join(","));
     assert_eq!(lines.len(), 1 + 2 * 3, "one row per metric and activation");
     assert!(
-        lines[1].starts_with("128-64,5,32,0.001,48000,12000,10000,test_accuracy,1,best,5,"),
+        lines[1].starts_with("mnist,128-64,5,32,0.001,48000,12000,10000,test_accuracy,1,best,5,"),
         "{}",
         lines[1]
     );

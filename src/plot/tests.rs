@@ -289,7 +289,7 @@ fn curves_tolerate_missing_validation_and_diverged_runs() {
             .iter()
             .find(|t| t.starts_with("Training curves"))
             .unwrap(),
-        "Training curves: 2 activations"
+        "Training curves on MNIST: 2 activations"
     );
     // A single epoch with nothing finite to draw still gives a chart.
     rows[0].train_loss = f64::INFINITY;
@@ -332,7 +332,10 @@ fn epochs_csv_round_trips_with_exact_header() {
     }
     writer.flush().unwrap();
     let text = fs::read_to_string(dir.path().join("epochs.csv")).unwrap();
-    assert_eq!(text.lines().next(), Some(HEADER_LINE));
+    assert_eq!(
+        text.lines().next(),
+        Some(format!("{HEADER_LINE},dataset").as_str())
+    );
     assert_eq!(read_epochs(dir.path()).unwrap(), rows);
     plot_run(dir.path()).unwrap();
     assert_eq!(

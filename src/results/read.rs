@@ -684,7 +684,9 @@ mod tests {
             epochs_from_bytes(repeated.as_bytes())
                 .unwrap_err()
                 .to_string(),
-            format!("epochs.csv: bad header: repeated column(s) `seed` (expected: {EPOCH_HEADER})")
+            format!(
+                "epochs.csv: bad header: repeated column(s) `seed` (expected: {EPOCH_HEADER},dataset)"
+            )
         );
     }
 
