@@ -125,3 +125,23 @@ pub fn run_json(data: &[u8]) {
         assert!(g.is_finite() && g > 0.0, "gflops {g} accepted");
     }
 }
+
+/// CIFAR-10's archive reader: the bytes are a `cifar-10-binary.tar.gz`. An accepted archive
+/// holds whole records with labels below 10, at most the real dataset's counts, and its
+/// checksums were computed.
+pub fn cifar(data: &[u8]) {
+    use actbench::data::cifar;
+    let Ok(read) = cifar::read_archive(Path::new(cifar::ARCHIVE), data, true) else {
+        return;
+    };
+    for split in [&read.cifar.train, &read.cifar.test] {
+        assert_eq!(split.images.len(), split.len() * cifar::IMAGE_BYTES);
+        assert!(
+            split.labels.iter().all(|&l| l < 10),
+            "label above 9 accepted"
+        );
+        assert!(!split.is_empty(), "an accepted archive has every batch");
+    }
+    assert!(read.cifar.train.len() <= 50_000 && read.cifar.test.len() <= 10_000);
+    assert_eq!(read.md5.map(|m| m.len()), Some(32));
+}

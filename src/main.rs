@@ -36,8 +36,13 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
         Some(Command::Fetch(args)) => {
             let m = run::fetch(args.dataset, args.data_dir.as_deref(), args.quiet)
                 .map_err(|e| (1, e.to_string()))?;
+            let checked = match (m.verified, m.dataset.idx_files()) {
+                (true, Some(_)) => "SHA-256 verified",
+                (true, None) => "MD5 verified",
+                (false, _) => "extracted folder: the authors publish no checksum for it",
+            };
             println!(
-                "{} ok: {} training and {} test images, SHA-256 verified",
+                "{} ok: {} training and {} test images, {checked}",
                 m.dataset.title(),
                 m.train.len(),
                 m.test.len()

@@ -183,6 +183,7 @@ pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
         create_root: !root.named,
         announce: !args.quiet,
         mirrors: None,
+        cifar_md5: None,
     };
     let dataset = RunData::load(args.dataset, &root, &load)?;
     let finished = run(&plan, &dataset)?;
@@ -219,6 +220,7 @@ pub fn fetch(dataset: Dataset, data_dir: Option<&Path>, quiet: bool) -> Result<L
             create_root: true,
             announce: !quiet,
             mirrors: None,
+            cifar_md5: None,
         },
     )
 }

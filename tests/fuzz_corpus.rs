@@ -60,3 +60,8 @@ fn epochs_csv_corpus() {
 fn run_json_corpus() {
     replay("run_json", entries::run_json);
 }
+
+#[test]
+fn cifar_corpus() {
+    replay("cifar", entries::cifar);
+}

@@ -14,6 +14,8 @@ pub enum Dataset {
     Mnist,
     /// Zalando's clothing images, MNIST's format and sizes.
     FashionMnist,
+    /// Krizhevsky's 32x32 colour images in 10 classes (the binary version).
+    Cifar10,
 }
 
 /// One IDX file of a dataset: its canonical name (raw; `.gz` is accepted too) and the SHA-256 of
@@ -78,13 +80,14 @@ const FASHION_FILES: IdxFiles = [
 
 impl Dataset {
     /// Every dataset, in the order `actbench datasets` lists them.
-    pub const ALL: [Dataset; 2] = [Dataset::Mnist, Dataset::FashionMnist];
+    pub const ALL: [Dataset; 3] = [Dataset::Mnist, Dataset::FashionMnist, Dataset::Cifar10];
 
     /// The name used on the command line, in result files and as the data subfolder.
     pub fn name(self) -> &'static str {
         match self {
             Dataset::Mnist => "mnist",
             Dataset::FashionMnist => "fashion-mnist",
+            Dataset::Cifar10 => "cifar10",
         }
     }
 
@@ -93,15 +96,18 @@ impl Dataset {
         match self {
             Dataset::Mnist => "MNIST",
             Dataset::FashionMnist => "Fashion-MNIST",
+            Dataset::Cifar10 => "CIFAR-10",
         }
     }
 
-    /// Parse a command-line name (case-insensitive; `fashion_mnist` and `fashion` accepted).
+    /// Parse a command-line name (case-insensitive; `fashion_mnist`, `fashion`, `cifar-10` and
+    /// `cifar` accepted).
     pub fn from_name(name: &str) -> Result<Dataset, String> {
         let n = name.trim().to_ascii_lowercase().replace('_', "-");
         match n.as_str() {
             "mnist" => Ok(Dataset::Mnist),
             "fashion-mnist" | "fashion" | "fashionmnist" => Ok(Dataset::FashionMnist),
+            "cifar10" | "cifar-10" | "cifar" => Ok(Dataset::Cifar10),
             _ => Err(format!(
                 "unknown dataset '{name}' (valid: {})",
                 Dataset::ALL.map(Dataset::name).join(", ")
@@ -125,6 +131,18 @@ impl Dataset {
                 "Bag",
                 "Ankle boot",
             ],
+            Dataset::Cifar10 => &[
+                "airplane",
+                "automobile",
+                "bird",
+                "cat",
+                "deer",
+                "dog",
+                "frog",
+                "horse",
+                "ship",
+                "truck",
+            ],
         }
     }
 
@@ -132,6 +150,7 @@ impl Dataset {
     pub fn shape(self) -> (usize, usize, usize) {
         match self {
             Dataset::Mnist | Dataset::FashionMnist => (1, 28, 28),
+            Dataset::Cifar10 => (3, 32, 32),
         }
     }
 
@@ -145,6 +164,7 @@ impl Dataset {
     pub fn sizes(self) -> (usize, usize) {
         match self {
             Dataset::Mnist | Dataset::FashionMnist => (60_000, 10_000),
+            Dataset::Cifar10 => (50_000, 10_000),
         }
     }
 
@@ -155,25 +175,35 @@ impl Dataset {
             Dataset::FashionMnist => {
                 "Zalando Research (H. Xiao, K. Rasul, R. Vollgraf, 2017, MIT licence); github.com/zalandoresearch/fashion-mnist"
             }
+            Dataset::Cifar10 => {
+                "A. Krizhevsky, 2009, Learning Multiple Layers of Features from Tiny Images; www.cs.toronto.edu/~kriz/cifar.html"
+            }
         }
     }
 
-    /// The dataset's IDX files with their published checksums.
-    pub fn idx_files(self) -> &'static IdxFiles {
+    /// The dataset's IDX files with their published checksums; `None` for CIFAR-10 (one
+    /// archive, see [`super::cifar`]).
+    pub fn idx_files(self) -> Option<&'static IdxFiles> {
         match self {
-            Dataset::Mnist => &MNIST_FILES,
-            Dataset::FashionMnist => &FASHION_FILES,
+            Dataset::Mnist => Some(&MNIST_FILES),
+            Dataset::FashionMnist => Some(&FASHION_FILES),
+            Dataset::Cifar10 => None,
         }
     }
 
     /// The files `actbench fetch` puts in the dataset's folder, in a few words.
     pub fn file_summary(self) -> String {
-        let names: Vec<String> = self
-            .idx_files()
-            .iter()
-            .map(|f| format!("{}.gz", f.name))
-            .collect();
-        format!("{} (SHA-256 checked)", names.join(", "))
+        match self.idx_files() {
+            Some(files) => {
+                let names: Vec<String> = files.iter().map(|f| format!("{}.gz", f.name)).collect();
+                format!("{} (SHA-256 checked)", names.join(", "))
+            }
+            None => format!(
+                "{} (MD5 checked), or the extracted {}/",
+                super::cifar::ARCHIVE,
+                super::cifar::FOLDER
+            ),
+        }
     }
 
     /// Public download mirrors (base URLs ending in `/`).
@@ -186,6 +216,7 @@ impl Dataset {
             Dataset::FashionMnist => {
                 &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
             }
+            Dataset::Cifar10 => &["https://www.cs.toronto.edu/~kriz/"],
         }
     }
 
@@ -289,8 +320,12 @@ mod tests {
             "Fashion_MNIST".parse::<Dataset>(),
             Ok(Dataset::FashionMnist)
         );
-        let err = "cifar".parse::<Dataset>().unwrap_err();
-        assert_eq!(err, "unknown dataset 'cifar' (valid: mnist, fashion-mnist)");
+        assert_eq!("CIFAR-10".parse::<Dataset>(), Ok(Dataset::Cifar10));
+        let err = "imagenet".parse::<Dataset>().unwrap_err();
+        assert_eq!(
+            err,
+            "unknown dataset 'imagenet' (valid: mnist, fashion-mnist, cifar10)"
+        );
         assert_eq!(
             Dataset::FashionMnist.mirrors_env(),
             "ACTBENCH_FASHION_MNIST_MIRRORS"

@@ -1,7 +1,8 @@
 //! Loading a dataset: find its files in the data folder, download the missing ones, read and
 //! verify them, and pair images with labels.
 
-use super::dataset::{Dataset, IdxFile};
+use super::cifar;
+use super::dataset::{Dataset, IdxFile, IdxFiles};
 use super::fetch::{self, Attempt, Download};
 use super::folder::{DataRoot, locate, other_spellings};
 use super::{DataError, idx};
@@ -21,6 +22,10 @@ pub struct LoadOptions {
     pub announce: bool,
     /// Mirror base URLs; `None` for [`Dataset::mirrors`].
     pub mirrors: Option<Vec<String>>,
+    /// The MD5 CIFAR-10's archive must have; `None` for the published one
+    /// ([`cifar::ARCHIVE_MD5`]). For an archive of your own on a mirror of your own (the tests
+    /// serve one).
+    pub cifar_md5: Option<String>,
 }
 
 impl Default for LoadOptions {
@@ -31,6 +36,7 @@ impl Default for LoadOptions {
             create_root: false,
             announce: false,
             mirrors: None,
+            cifar_md5: None,
         }
     }
 }
@@ -42,8 +48,12 @@ pub struct FileRecord {
     pub file: String,
     /// The path it was read from.
     pub path: PathBuf,
-    /// Lowercase hex SHA-256 of the decompressed file, or `None` when verification was skipped.
+    /// Lowercase hex SHA-256 of the decompressed file (of CIFAR-10's archive: of the archive
+    /// file), or `None` when verification was skipped.
     pub sha256: Option<String>,
+    /// Lowercase hex MD5 of CIFAR-10's archive file (the checksum its authors publish); `None`
+    /// for other files or when verification was skipped.
+    pub md5: Option<String>,
 }
 
 /// A dataset in memory, pixels kept as `u8` (55 MB for MNIST instead of 220 MB as f32).
@@ -59,17 +69,22 @@ pub struct Loaded {
     pub test: Split,
     /// The files read, in the dataset's order.
     pub files: Vec<FileRecord>,
+    /// Whether the files were checked against published checksums (not for `--skip-verify`,
+    /// nor for an extracted CIFAR-10 folder, whose files have none).
+    pub verified: bool,
 }
 
 /// Load `dataset` from its folder under `root`, downloading missing files first.
 pub fn load(dataset: Dataset, root: &DataRoot, opts: &LoadOptions) -> Result<Loaded, DataError> {
+    let Some(files) = dataset.idx_files() else {
+        return load_cifar(root, opts);
+    };
     let dir = root.dataset_dir(dataset);
-    let files = dataset.idx_files();
     let missing: Vec<usize> = (0..files.len())
         .filter(|&i| locate(&dir, files[i].name).is_none())
         .collect();
     if !missing.is_empty() {
-        fetch_missing(dataset, root, &dir, &missing, opts)?;
+        fetch_missing(dataset, files, root, &dir, &missing, opts)?;
     }
     let (_, rows, cols) = dataset.shape();
     let image = [rows, cols];
@@ -86,6 +101,7 @@ pub fn load(dataset: Dataset, root: &DataRoot, opts: &LoadOptions) -> Result<Loa
             return Err(DataError::Checksum {
                 path,
                 dataset: dataset.title(),
+                algorithm: "SHA-256",
                 expected: f.sha256.to_string(),
                 actual: actual.clone(),
             });
@@ -94,6 +110,7 @@ pub fn load(dataset: Dataset, root: &DataRoot, opts: &LoadOptions) -> Result<Loa
             file: f.name.to_string(),
             path: path.clone(),
             sha256: parsed.sha256.clone(),
+            md5: None,
         });
         Ok::<_, DataError>((path, parsed))
     };
@@ -106,7 +123,107 @@ pub fn load(dataset: Dataset, root: &DataRoot, opts: &LoadOptions) -> Result<Loa
         train,
         test,
         files: records,
+        verified: opts.verify,
     })
+}
+
+/// CIFAR-10 from `<root>/cifar10/`: the archive `cifar-10-binary.tar.gz` (downloaded when
+/// neither it nor the extracted folder is there), else the extracted `cifar-10-batches-bin/`.
+fn load_cifar(root: &DataRoot, opts: &LoadOptions) -> Result<Loaded, DataError> {
+    let dataset = Dataset::Cifar10;
+    let dir = root.dataset_dir(dataset);
+    let archive = dir.join(cifar::ARCHIVE);
+    let folder = dir.join(cifar::FOLDER);
+    if !archive.is_file() && folder.is_dir() {
+        let (data, files) = cifar::read_folder(&folder, opts.verify)?;
+        return Ok(Loaded {
+            dataset,
+            dir: folder,
+            train: data.train,
+            test: data.test,
+            files: files
+                .into_iter()
+                .map(|(file, path, sha256)| FileRecord {
+                    file,
+                    path,
+                    sha256,
+                    md5: None,
+                })
+                .collect(),
+            verified: false,
+        });
+    }
+    let expected = opts.cifar_md5.as_deref().unwrap_or(cifar::ARCHIVE_MD5);
+    if !archive.is_file() {
+        download_into(dataset, root, &dir, opts, || {
+            download_cifar(&dir, expected, opts)
+        })?;
+    }
+    let file = std::fs::File::open(&archive).map_err(|e| DataError::io(&archive, e))?;
+    let read = cifar::read_archive(&archive, std::io::BufReader::new(file), opts.verify)?;
+    if let Some(actual) = read.md5.as_ref().filter(|m| *m != expected) {
+        return Err(DataError::Checksum {
+            path: archive,
+            dataset: dataset.title(),
+            algorithm: "MD5",
+            expected: expected.to_string(),
+            actual: actual.clone(),
+        });
+    }
+    Ok(Loaded {
+        dataset,
+        dir,
+        train: read.cifar.train,
+        test: read.cifar.test,
+        files: vec![FileRecord {
+            file: cifar::ARCHIVE.to_string(),
+            path: archive,
+            sha256: read.sha256,
+            md5: read.md5,
+        }],
+        verified: opts.verify,
+    })
+}
+
+/// Download CIFAR-10's archive into `dir`, keeping it only when it reads as CIFAR-10 and its
+/// MD5 is `expected`.
+fn download_cifar(dir: &Path, expected: &str, opts: &LoadOptions) -> Result<(), DataError> {
+    let dataset = Dataset::Cifar10;
+    let mirrors = opts.mirrors.clone().unwrap_or_else(|| dataset.mirrors());
+    let verify = |tmp: &Path| -> Result<(), String> {
+        let file = std::fs::File::open(tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let read = cifar::read_archive(
+            Path::new(cifar::ARCHIVE),
+            std::io::BufReader::new(file),
+            true,
+        )
+        .map_err(|e| e.to_string())?;
+        let actual = read.md5.unwrap_or_default();
+        if actual != expected {
+            return Err(format!(
+                "checksum mismatch for {}: MD5 expected {expected}, actual {actual}",
+                cifar::ARCHIVE
+            ));
+        }
+        Ok(())
+    };
+    let download = Download {
+        file: cifar::ARCHIVE,
+        max_bytes: cifar::ARCHIVE_BYTES,
+        verify: &verify,
+    };
+    match fetch::download(&download, dir, &mirrors, opts.progress) {
+        Ok(()) => Ok(()),
+        Err(Attempt::Failed(msg)) => Err(DataError::Download(msg)),
+        Err(Attempt::Unreachable(reasons)) => Err(DataError::Download(format!(
+            "cannot download CIFAR-10: no mirror could be reached (tried {reasons}). Missing from \
+             {}: {} (or the extracted {}/). Put it there by hand, or point --data-dir or \
+             ACTBENCH_DATA_DIR at a folder that holds it",
+            dir.display(),
+            cifar::ARCHIVE,
+            cifar::FOLDER
+        ))),
+    }
 }
 
 /// Check one image file against its label file and pair them.
@@ -152,13 +269,13 @@ fn max_download(shape: idx::Shape<'_>) -> u64 {
 /// Download the `missing` files into `dir`, or say plainly why not.
 fn fetch_missing(
     dataset: Dataset,
+    files: &IdxFiles,
     root: &DataRoot,
     dir: &Path,
     missing: &[usize],
     opts: &LoadOptions,
 ) -> Result<(), DataError> {
     let title = dataset.title();
-    let files = dataset.idx_files();
     let missing: Vec<&IdxFile> = missing.iter().map(|&i| &files[i]).collect();
     // Files under another common name: the user has the data, a rename is all it takes.
     let hints: Vec<String> = missing
@@ -181,10 +298,30 @@ fn fetch_missing(
             hints.join("; ")
         )));
     }
+    download_into(dataset, root, dir, opts, || {
+        download_all(dataset, files, dir, &missing, opts)
+    })
+}
+
+/// Create `dir` for a download and run `download`; remove the folders this created when it
+/// fails. A data root the user named must exist already (unless `opts.create_root`), so that a
+/// typo does not start a download into a new folder.
+fn download_into(
+    dataset: Dataset,
+    root: &DataRoot,
+    dir: &Path,
+    opts: &LoadOptions,
+    download: impl FnOnce() -> Result<(), DataError>,
+) -> Result<(), DataError> {
+    let title = dataset.title();
     if !root.path.exists() && !opts.create_root {
+        let which = match dataset {
+            Dataset::Mnist => String::new(),
+            other => format!("--dataset {other} "),
+        };
         return Err(DataError::Missing(format!(
             "{}: no such folder (named by --data-dir or ACTBENCH_DATA_DIR); check the path, or run \
-             `actbench fetch --data-dir {}` to download {title} there",
+             `actbench fetch {which}--data-dir {}` to download {title} there",
             root.path.display(),
             root.path.display()
         )));
@@ -202,7 +339,7 @@ fn fetch_missing(
         .map(Path::to_path_buf)
         .collect();
     fetch::create_dir(dir)?;
-    let result = download_all(dataset, dir, &missing, opts);
+    let result = download();
     if result.is_err() {
         for d in &created {
             let _ = std::fs::remove_dir(d);
@@ -214,12 +351,12 @@ fn fetch_missing(
 /// Download each of `missing` into `dir` (which exists), verifying each before it is kept.
 fn download_all(
     dataset: Dataset,
+    files: &IdxFiles,
     dir: &Path,
     missing: &[&IdxFile],
     opts: &LoadOptions,
 ) -> Result<(), DataError> {
     let title = dataset.title();
-    let files = dataset.idx_files();
     let mirrors = opts.mirrors.clone().unwrap_or_else(|| dataset.mirrors());
     let (_, rows, cols) = dataset.shape();
     let image = [rows, cols];

@@ -1,7 +1,8 @@
 //! Datasets on disk: which datasets exist and their facts (`dataset`), where their files are
-//! (`folder`), the IDX reader (`idx`), downloading (`fetch`) and loading (`load`). Everything
-//! here produces [`crate::nn::Split`]s; the numeric core never imports from here.
+//! (`folder`), the IDX reader (`idx`), CIFAR-10's reader (`cifar`), downloading (`fetch`) and
+//! loading (`load`). Everything here produces [`crate::nn::Split`]s; the numeric core never imports from here.
 
+pub mod cifar;
 pub mod dataset;
 pub mod fetch;
 pub mod folder;
@@ -36,7 +37,7 @@ pub enum DataError {
     },
     /// A file's content differs from the published one.
     #[error(
-        "{} differs from the published {dataset}: SHA-256 expected {expected}, actual {actual} (pass --skip-verify to use it anyway)",
+        "{} differs from the published {dataset}: {algorithm} expected {expected}, actual {actual} (pass --skip-verify to use it anyway)",
         path.display()
     )]
     Checksum {
@@ -44,6 +45,9 @@ pub enum DataError {
         path: PathBuf,
         /// The dataset's title, e.g. `MNIST`.
         dataset: &'static str,
+        /// The checksum's algorithm, as published: `SHA-256` (MNIST, Fashion-MNIST) or `MD5`
+        /// (CIFAR-10's archive).
+        algorithm: &'static str,
         /// The published checksum.
         expected: String,
         /// The file's checksum.

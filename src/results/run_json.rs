@@ -30,6 +30,10 @@ pub struct RunJson {
     pub data: DataSource,
     /// UTC time the run ended (`2026-11-30T02:42:30Z`); null while it runs or if it was killed.
     pub finished_at: Option<String>,
+    /// The first layer's kernel and the input density it was chosen by; absent in runs made
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_layer: Option<FirstLayer>,
     /// The git commit actbench was built from, `-dirty` with uncommitted changes; null outside a
     /// checkout.
     pub git_commit: Option<String>,
@@ -109,12 +113,27 @@ pub struct DataSource {
     pub verified: bool,
 }
 
+/// `first_layer`: how the first layer's products run, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FirstLayer {
+    /// The fraction of non-zero input values in the training images (MNIST about 0.19,
+    /// Fashion-MNIST about 0.5, CIFAR-10 nearly 1).
+    pub input_density: f64,
+    /// `sparse`: the products touch only non-zero inputs (the only kernel; see README, Speed).
+    pub kernel: String,
+}
+
 /// One data file and its checksum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileDigest {
-    /// The file's name without `.gz`.
+    /// The file's name without `.gz` (CIFAR-10: `cifar-10-binary.tar.gz`, or a batch file's
+    /// name when read from the extracted folder).
     pub file: String,
-    /// SHA-256 of the decompressed bytes, hex; null when verification was skipped.
+    /// MD5 of CIFAR-10's archive file, the checksum its authors publish; absent for other files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    /// SHA-256 of the decompressed bytes (of CIFAR-10's files: of the file as stored), hex;
+    /// null when verification was skipped.
     pub sha256: Option<String>,
 }
 

@@ -4,6 +4,7 @@
 
 use crate::data::{self, DataError, DataRoot, Dataset, LoadOptions};
 use crate::nn::Split;
+use crate::results::run_json::FileDigest;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -57,8 +58,8 @@ pub struct RunData {
     pub dir: Option<PathBuf>,
     /// Whether the files' checksums were verified against the published ones.
     pub verified: bool,
-    /// `(file name, SHA-256 of its decompressed bytes)`; the checksum is `None` when not verified.
-    pub files: Vec<(String, Option<String>)>,
+    /// Each file read with its checksums (`None` when not verified), as `run.json` records them.
+    pub files: Vec<FileDigest>,
     /// Seconds spent finding, reading and verifying the files.
     pub load_seconds: f64,
 }
@@ -128,14 +129,27 @@ impl RunData {
             test: loaded.test,
             classes: dataset.classes().len(),
             dir: Some(loaded.dir),
-            verified: opts.verify,
+            verified: loaded.verified,
             files: loaded
                 .files
                 .into_iter()
-                .map(|f| (f.file, f.sha256))
+                .map(|f| FileDigest {
+                    file: f.file,
+                    md5: f.md5,
+                    sha256: f.sha256,
+                })
                 .collect(),
             load_seconds: clock.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The fraction of non-zero pixels in the training images (rounded to 4 decimals), which
+    /// the sparse first-layer kernel's work is proportional to.
+    pub fn input_density(&self) -> f64 {
+        let pixels = &self.train.images;
+        let nonzero = pixels.iter().filter(|&&p| p != 0).count();
+        let density = nonzero as f64 / pixels.len().max(1) as f64;
+        (density * 1e4).round() / 1e4
     }
 
     /// The sizes of what was loaded.

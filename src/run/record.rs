@@ -9,7 +9,7 @@ use super::plan::Plan;
 use crate::results::files::{create_run_dir, csv_bytes, write_atomic};
 use crate::results::rows::{epoch_row, summary_row};
 use crate::results::run_json::{
-    DataSource, FileDigest, Machine, Optimizer, Parallelism, RunConfig, RunJson,
+    DataSource, FirstLayer, Machine, Optimizer, Parallelism, RunConfig, RunJson,
 };
 use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, SummaryRow, meta};
 use std::path::{Path, PathBuf};
@@ -185,17 +185,14 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
         data: DataSource {
             dir: dataset.dir.clone(),
             load_seconds: dataset.load_seconds,
-            sha256: dataset
-                .files
-                .iter()
-                .map(|(file, sha256)| FileDigest {
-                    file: file.clone(),
-                    sha256: sha256.clone(),
-                })
-                .collect(),
+            sha256: dataset.files.clone(),
             verified: dataset.verified,
         },
         finished_at: None,
+        first_layer: Some(FirstLayer {
+            input_density: dataset.input_density(),
+            kernel: "sparse".into(),
+        }),
         git_commit: meta::git_commit().map(String::from),
         machine: Machine::this(),
         parallelism: Parallelism::one_model_per_thread(plan.concurrent_models()),
