@@ -137,9 +137,9 @@ fn archive_and_extracted_folder_read_the_same_records_in_order() {
     assert_eq!(train.images.len(), 35 * 3072);
     // Batches in order 1..5, each record's image as stored (channel-major).
     let all = batches(7, 5);
-    for b in 0..5 {
+    for (b, (_, batch)) in all.iter().take(5).enumerate() {
         for r in 0..7 {
-            let rec = &all[b].1[r * RECORD_BYTES..(r + 1) * RECORD_BYTES];
+            let rec = &batch[r * RECORD_BYTES..(r + 1) * RECORD_BYTES];
             let i = b * 7 + r;
             assert_eq!(train.labels[i], rec[0]);
             assert_eq!(&train.images[i * 3072..(i + 1) * 3072], &rec[1..]);
@@ -269,7 +269,7 @@ fn a_decompression_bomb_is_refused_at_the_size_of_the_real_archive() {
         )),
         "{err}"
     );
-    assert!(cifar::MAX_TAR_BYTES < 200_000_000);
+    const { assert!(cifar::MAX_TAR_BYTES < 200_000_000) };
     // An archive padded past its end with zeros (the real one is padded to tar's record size)
     // reads: nothing past the end-of-archive blocks is decompressed.
     let mut tar = Vec::new();
@@ -515,7 +515,10 @@ fn cifar10_trains_end_to_end_from_the_archive_and_the_folder() {
     assert_eq!(run_json["data"]["sha256"][0]["file"], ARCHIVE);
     // --skip-verify: no checksum computed, none claimed.
     assert!(run_json["data"]["sha256"][0].get("md5").is_none());
-    assert_eq!(run_json["data"]["sha256"][0]["sha256"], serde_json::Value::Null);
+    assert_eq!(
+        run_json["data"]["sha256"][0]["sha256"],
+        serde_json::Value::Null
+    );
     assert_eq!(run_json["data"]["verified"], false);
 
     // The extracted folder, without the archive, gives the same numbers.
