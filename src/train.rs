@@ -2,9 +2,10 @@
 //! to a callback, results come back as values.
 
 use crate::nn::loss::softmax_cross_entropy;
+use crate::nn::diagnostics::SAMPLE_EVERY;
 use crate::nn::{
-    Adam, AdamConfig, AlignedVec, Batch, FlushDenormals, Hidden, Init, Mlp, Mode, Samples,
-    Workspace,
+    Adam, AdamConfig, AlignedVec, Batch, FlushDenormals, Hidden, Init, LayerStats, Mlp, Mode,
+    Probe, Samples, Workspace,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -81,6 +82,8 @@ pub struct EpochRecord {
     pub val: Option<Metrics>,
     /// The test set after the epoch.
     pub test: Metrics,
+    /// Each hidden layer's diagnostics over the epoch's sampled batches, first layer first.
+    pub layers: Vec<LayerStats>,
 }
 
 /// Where a loss stopped being finite.
@@ -153,6 +156,7 @@ pub fn train(
     let mut grads = AlignedVec::zeros(mlp.parameter_count());
     let mut ws = Workspace::new(&mlp, cfg.batch_size);
     let mut eval_ws = Workspace::new(&mlp, EVAL_ROWS);
+    let mut probe = Probe::new(&mlp, SAMPLE_EVERY);
     let mut batch = Batch::default();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -195,6 +199,9 @@ pub fn train(
             }
             mlp.backward(&batch, &mut ws, &mut grads);
             adam.update(&mut mlp.params, &grads);
+            if probe.samples(b) {
+                probe.observe(&mlp, &ws, &grads, &adam);
+            }
             loss_sum += loss;
             correct += right;
             seen += idx.len();
@@ -208,6 +215,7 @@ pub fn train(
                 }));
             }
         }
+        let layers = probe.finish_epoch(&mlp);
         let val = data
             .val
             .map(|v| evaluate(&mlp, v, &mut eval_ws, &mut batch));
@@ -238,6 +246,7 @@ pub fn train(
             },
             val,
             test,
+            layers,
         };
         on_progress(Progress::Epoch(&record));
         outcome.epochs.push(record);

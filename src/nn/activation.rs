@@ -75,6 +75,17 @@ pub trait Activation: Send + Sync + Debug {
     fn kinks(&self) -> Vec<f64> {
         Vec::new()
     }
+    /// The largest |f'(x)| over all x (the supremum where it is only approached, as softplus's
+    /// 1), the scale of "saturated" in the layer diagnostics: a pre-activation is saturated
+    /// where |f'(z)| < 1% of it. Built-ins state it exactly; the default scans
+    /// [`derivative_f64`](Activation::derivative_f64) over x in \[-20, 20\] in steps of 1/256,
+    /// so override it when your slope peaks between grid points or beyond that range.
+    fn max_slope(&self) -> f64 {
+        (-20 * 256..=20 * 256)
+            .map(|i| self.derivative_f64(i as f64 / 256.0).abs())
+            .filter(|d| d.is_finite())
+            .fold(0.0, f64::max)
+    }
     /// f in f64, used by gradient checks; defaults to the f32 version.
     fn value_f64(&self, x: f64) -> f64 {
         self.value(x as f32) as f64
@@ -185,6 +196,8 @@ pub trait Builtin: Send + Sync + Debug + Copy + 'static {
     fn kinks(&self) -> Vec<f64> {
         Vec::new()
     }
+    /// The largest |f'(x)| over all x (its supremum), as [`Activation::max_slope`].
+    fn max_slope(&self) -> f64;
 }
 
 impl<B: Builtin> Activation for B {
@@ -201,6 +214,9 @@ impl<B: Builtin> Activation for B {
     }
     fn kinks(&self) -> Vec<f64> {
         Builtin::kinks(self)
+    }
+    fn max_slope(&self) -> f64 {
+        Builtin::max_slope(self)
     }
     fn value_f64(&self, x: f64) -> f64 {
         self.f(x)
@@ -318,14 +334,15 @@ pub fn normal_pdf<T: Real>(x: T) -> T {
 
 /// Defines a built-in: its struct (a unit struct, or a one-parameter tuple struct), its
 /// formula f and derivative df for any [`Real`] (in df, `y` is f(x); in both, the parameter is
-/// bound to the given name), its kinks (a `Vec<f64>`; the parameter is bound as f32 there) and
-/// its `SPEC`.
+/// bound to the given name), its kinks (a `Vec<f64>`; the parameter is bound as f32 there), its
+/// max_slope (the supremum of |f'|, an f64; the parameter bound as f32 too) and its `SPEC`.
 macro_rules! builtin {
     (
         $(#[$doc:meta])*
         $ty:ident {
             name: $name:literal, aliases: [$($alias:literal),*], formula: $formula:literal,
             reference: $reference:expr, kinks: $kinks:expr,
+            max_slope: $max_slope:expr,
             f: |$x:ident| $f:expr,
             df: |$dx:ident, $y:ident| $df:expr $(,)?
         }
@@ -360,6 +377,9 @@ macro_rules! builtin {
             fn kinks(&self) -> Vec<f64> {
                 $kinks
             }
+            fn max_slope(&self) -> f64 {
+                $max_slope
+            }
         }
     };
     (
@@ -367,6 +387,7 @@ macro_rules! builtin {
         $ty:ident($p:ident: $pname:literal = $default:literal, $constraint:ident) {
             name: $name:literal, aliases: [$($alias:literal),*], formula: $formula:literal,
             reference: $reference:expr, kinks: $kinks:expr,
+            max_slope: $max_slope:expr,
             f: |$x:ident| $f:expr,
             df: |$dx:ident, $y:ident| $df:expr $(,)?
         }
@@ -418,6 +439,11 @@ macro_rules! builtin {
                 let $p = self.0;
                 $kinks
             }
+            #[allow(unused_variables)]
+            fn max_slope(&self) -> f64 {
+                let $p = self.0;
+                $max_slope
+            }
         }
     };
 }
@@ -426,6 +452,7 @@ builtin!(
     /// sigmoid(x) = 1 / (1 + e^-x); sigmoid' = y (1 - y).
     Sigmoid {
         name: "sigmoid", aliases: [], formula: "1 / (1 + e^-x)", reference: true, kinks: vec![],
+        max_slope: 0.25,
         f: |x| sigmoid(x),
         df: |x, y| y * (T::one() - y),
     }
@@ -434,6 +461,7 @@ builtin!(
     /// relu(x) = max(0, x); relu' = 1 for x > 0, else 0.
     Relu {
         name: "relu", aliases: [], formula: "max(0, x)", reference: true, kinks: vec![0.0],
+        max_slope: 1.0,
         f: |x| x.max(T::zero()),
         df: |x, y| if x > T::zero() { T::one() } else { T::zero() },
     }
@@ -443,6 +471,7 @@ builtin!(
     LeakyRelu(a: "alpha" = 0.01, Finite) {
         name: "leaky_relu", aliases: [], formula: "x if x > 0 else alpha*x", reference: true,
         kinks: if a == 1.0 { vec![] } else { vec![0.0] },
+        max_slope: 1f64.max(a.abs() as f64),
         f: |x| leaky(x, a),
         df: |x, y| leaky_slope(x, a),
     }
@@ -451,6 +480,7 @@ builtin!(
     /// tanh(x); tanh' = 1 - y^2.
     Tanh {
         name: "tanh", aliases: [], formula: "tanh(x)", reference: true, kinks: vec![],
+        max_slope: 1.0,
         f: |x| x.vtanh(),
         df: |x, y| T::one() - y * y,
     }
@@ -461,6 +491,7 @@ builtin!(
         name: "elu", aliases: [], formula: "x if x > 0 else alpha*(e^x - 1)", reference: true,
         // The slope is continuous at 0 only for alpha = 1.
         kinks: if a == 1.0 { vec![] } else { vec![0.0] },
+        max_slope: 1f64.max(a as f64),
         f: |x| if x > T::zero() { x } else { a * x.vexp_m1() },
         df: |x, y| if x > T::zero() { T::one() } else { y + a },
     }
@@ -470,6 +501,7 @@ builtin!(
     Gelu {
         name: "gelu", aliases: [], formula: "0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))",
         reference: true, kinks: vec![],
+        max_slope: 1.128_993_068_655_481,
         f: |x| {
             let u = T::k(0.797_884_560_802_865_4) * (x + T::k(0.044715) * x * x * x);
             T::k(0.5) * x * (T::one() + u.vtanh())
@@ -494,6 +526,7 @@ builtin!(
     GeluErf {
         name: "gelu_erf", aliases: [], formula: "x * Phi(x), Phi the standard normal CDF",
         reference: true, kinks: vec![],
+        max_slope: 1.128_904_145_182_520_8,
         f: |x| x * normal_cdf(x),
         df: |x, y| normal_cdf(x) + x * normal_pdf(x),
     }
@@ -503,6 +536,7 @@ builtin!(
     Custom {
         name: "custom", aliases: [], formula: "relu(x) + 0.5*tanh(x)", reference: true,
         kinks: vec![0.0],
+        max_slope: 1.5,
         f: |x| x.max(T::zero()) + T::k(0.5) * x.vtanh(),
         df: |x, y| {
             let t = x.vtanh();
@@ -517,6 +551,7 @@ builtin!(
     Swish(b: "beta" = 1.0, Positive) {
         name: "swish", aliases: ["silu"], formula: "x * sigmoid(beta*x)", reference: false,
         kinks: vec![],
+        max_slope: 1.099_839_320_128_528_4,
         f: |x| x * sigmoid(b * x),
         df: |x, y| {
             let bx = b * x;
@@ -534,6 +569,7 @@ builtin!(
     Mish {
         name: "mish", aliases: [], formula: "x * tanh(softplus(x))", reference: false,
         kinks: vec![],
+        max_slope: 1.088_498_161_251_567_2,
         f: |x| x * softplus(x).vtanh(),
         df: |x, y| {
             let t = softplus(x).vtanh();
@@ -549,6 +585,7 @@ builtin!(
     Selu {
         name: "selu", aliases: [], formula: "lambda*x if x > 0 else lambda*alpha*(e^x - 1)",
         reference: false, kinks: vec![0.0],
+        max_slope: 1.758_099_340_847_376_6,
         f: |x| {
             let (l, a) = (T::k(1.050_700_987_355_480_5), T::k(1.673_263_242_354_377_2));
             if x > T::zero() { l * x } else { l * a * x.vexp_m1() }
@@ -564,6 +601,7 @@ builtin!(
     Celu(a: "alpha" = 1.0, Positive) {
         name: "celu", aliases: [], formula: "max(0, x) + min(0, alpha*(e^(x/alpha) - 1))",
         reference: false, kinks: vec![],
+        max_slope: 1.0,
         f: |x| if x > T::zero() { x } else { a * (x / a).vexp_m1() },
         df: |x, y| if x > T::zero() { T::one() } else { (x / a).vexp() },
     }
@@ -572,6 +610,7 @@ builtin!(
     /// softplus(x) = ln(1 + e^x); softplus' = sigmoid(x).
     Softplus {
         name: "softplus", aliases: [], formula: "ln(1 + e^x)", reference: false, kinks: vec![],
+        max_slope: 1.0,
         f: |x| softplus(x),
         df: |x, y| sigmoid(x),
     }
@@ -580,6 +619,7 @@ builtin!(
     /// softsign(x) = x / (1 + |x|); softsign' = 1 / (1 + |x|)^2.
     Softsign {
         name: "softsign", aliases: [], formula: "x / (1 + |x|)", reference: false, kinks: vec![],
+        max_slope: 1.0,
         f: |x| x / (T::one() + x.abs()),
         df: |x, y| {
             let d = T::one() + x.abs();
@@ -592,6 +632,7 @@ builtin!(
     HardSigmoid {
         name: "hard_sigmoid", aliases: [], formula: "clip(x/6 + 1/2, 0, 1)", reference: false,
         kinks: vec![-3.0, 3.0],
+        max_slope: 1.0 / 6.0,
         f: |x| ((x + T::k(3.0)) / T::k(6.0)).max(T::zero()).min(T::one()),
         df: |x, y| if x > T::k(-3.0) && x <= T::k(3.0) { T::k(1.0 / 6.0) } else { T::zero() },
     }
@@ -601,6 +642,7 @@ builtin!(
     HardSwish {
         name: "hard_swish", aliases: [], formula: "x * clip(x/6 + 1/2, 0, 1)", reference: false,
         kinks: vec![-3.0, 3.0],
+        max_slope: 1.5,
         f: |x| x * ((x + T::k(3.0)) / T::k(6.0)).max(T::zero()).min(T::one()),
         df: |x, y| if x <= T::k(-3.0) {
             T::zero()
@@ -616,6 +658,7 @@ builtin!(
     Relu6 {
         name: "relu6", aliases: [], formula: "min(max(0, x), 6)", reference: false,
         kinks: vec![0.0, 6.0],
+        max_slope: 1.0,
         f: |x| x.max(T::zero()).min(T::k(6.0)),
         df: |x, y| if x > T::zero() && x <= T::k(6.0) { T::one() } else { T::zero() },
     }
@@ -625,6 +668,7 @@ builtin!(
     HardTanh {
         name: "hard_tanh", aliases: [], formula: "clip(x, -1, 1)", reference: false,
         kinks: vec![-1.0, 1.0],
+        max_slope: 1.0,
         f: |x| x.max(-T::one()).min(T::one()),
         df: |x, y| if x > -T::one() && x <= T::one() { T::one() } else { T::zero() },
     }
@@ -634,6 +678,7 @@ builtin!(
     LogSigmoid {
         name: "log_sigmoid", aliases: [], formula: "-ln(1 + e^-x)", reference: false,
         kinks: vec![],
+        max_slope: 1.0,
         f: |x| -softplus(-x),
         df: |x, y| sigmoid(-x),
     }
@@ -642,6 +687,7 @@ builtin!(
     /// tanhshrink(x) = x - tanh(x); tanhshrink' = tanh^2(x).
     Tanhshrink {
         name: "tanhshrink", aliases: [], formula: "x - tanh(x)", reference: false, kinks: vec![],
+        max_slope: 1.0,
         f: |x| x - x.vtanh(),
         df: |x, y| {
             let t = x.vtanh();
@@ -653,6 +699,7 @@ builtin!(
     /// linear(x) = x.
     Linear {
         name: "linear", aliases: [], formula: "x", reference: false, kinks: vec![],
+        max_slope: 1.0,
         f: |x| x,
         df: |x, y| T::one(),
     }
@@ -810,6 +857,17 @@ impl Hidden {
             Hidden::Fixed(a) => a.clone(),
             Hidden::Prelu(p) => Arc::new(LeakyRelu(p.init)),
             Hidden::Rrelu(r) => Arc::new(LeakyRelu(r.mean_slope())),
+        }
+    }
+
+    /// The largest slope of the function as it acts (see [`Activation::max_slope`]): PReLU's
+    /// and RReLU's positive piece has slope 1 and their negative slopes start (PReLU) or stay
+    /// (RReLU) within 1 in the defaults, so 1 unless PReLU's initial slope is steeper.
+    pub fn max_slope(&self) -> f64 {
+        match self {
+            Hidden::Fixed(a) => a.max_slope(),
+            Hidden::Prelu(p) => 1f64.max(p.init.abs() as f64),
+            Hidden::Rrelu(r) => 1f64.max(r.upper.abs() as f64),
         }
     }
 

@@ -51,16 +51,13 @@ impl Adam {
     /// One update of `params` from `grads`.
     pub fn update(&mut self, params: &mut [f32], grads: &[f32]) {
         let AdamConfig {
-            lr,
             beta1,
             beta2,
             epsilon,
+            ..
         } = self.config;
         self.step += 1;
-        // Bias correction folded into the step size, epsilon outside it (Keras's form).
-        let t = self.step as f64;
-        let lr_t = (lr as f64 * (1.0 - (beta2 as f64).powf(t)).sqrt()
-            / (1.0 - (beta1 as f64).powf(t))) as f32;
+        let lr_t = self.step_size();
         let (one_b1, one_b2) = (1.0 - beta1, 1.0 - beta2);
         let (ms, vs) = (&mut self.m[..], &mut self.v[..]);
         super::cpu::dispatch(
@@ -73,6 +70,38 @@ impl Adam {
                 }
             },
         )
+    }
+}
+
+impl Adam {
+    /// The step size of the current step: bias correction folded into the learning rate,
+    /// epsilon outside it (Keras's form).
+    fn step_size(&self) -> f32 {
+        let AdamConfig {
+            lr, beta1, beta2, ..
+        } = self.config;
+        let t = self.step as f64;
+        (lr as f64 * (1.0 - (beta2 as f64).powf(t)).sqrt() / (1.0 - (beta1 as f64).powf(t)))
+            as f32
+    }
+
+    /// The squared L2 norm of the change the last [`update`](Self::update) made to the
+    /// parameters in `range`, recomputed from the moments with the same f32 expression
+    /// (equal to the applied change up to the rounding of the parameters themselves).
+    /// Reads the state only; 0 before the first update.
+    pub fn last_step_norm_sq(&self, range: std::ops::Range<usize>) -> f64 {
+        if self.step == 0 {
+            return 0.0;
+        }
+        let (lr_t, epsilon) = (self.step_size(), self.config.epsilon);
+        self.m[range.clone()]
+            .iter()
+            .zip(&self.v[range])
+            .map(|(&m, &v)| {
+                let d = lr_t * m / (v.sqrt() + epsilon);
+                (d as f64) * (d as f64)
+            })
+            .sum()
     }
 }
 

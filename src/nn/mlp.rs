@@ -4,7 +4,7 @@
 //! then biases; PReLU slopes after all layers), so the optimizer is a single loop and gradients
 //! share the layout. All per-batch buffers live in a [`Workspace`] allocated once.
 
-use super::activation::Hidden;
+use super::activation::{Hidden, leaky_slope};
 use super::aligned::AlignedVec;
 use super::kernels::{self, Strided};
 use crate::nn::input::Batch;
@@ -131,6 +131,44 @@ impl Mlp {
     pub fn biases(&self, l: usize) -> &[f32] {
         let layer = self.layers[l];
         &self.params[layer.b..layer.b + layer.outputs]
+    }
+    /// Hidden layers (every layer but the output layer).
+    pub fn hidden_layers(&self) -> usize {
+        self.layers.len() - 1
+    }
+    /// Where layer `l`'s weights sit in `params` (and in a gradient buffer of the same layout).
+    pub fn weight_range(&self, l: usize) -> std::ops::Range<usize> {
+        self.layers[l].w..self.layers[l].b
+    }
+    /// Hidden layer `l`'s activation derivative f'(z) at the last forward pass's
+    /// pre-activations, written to `out[..rows * width]` (RReLU with the slopes that pass drew,
+    /// PReLU with the current slopes). Reads the workspace, changes nothing else.
+    pub fn derivative(&self, l: usize, ws: &Workspace, out: &mut [f32]) {
+        let n = self.layers[l].outputs;
+        let len = ws.rows * n;
+        let (z, y, out) = (&ws.z[l][..len], &ws.y[l][..len], &mut out[..len]);
+        match &self.hidden {
+            Hidden::Fixed(act) => {
+                // backward computes g *= f'(z): from g = 1 that is f'(z) itself, in one
+                // dynamic call per slice rather than one per element.
+                out.fill(1.0);
+                act.backward(z, y, out);
+            }
+            Hidden::Prelu(_) => {
+                let s = self.layers[l].slopes.expect("a PReLU network has slopes");
+                let slopes = &self.params[s..s + n];
+                for (dr, zr) in out.chunks_exact_mut(n).zip(z.chunks_exact(n)) {
+                    for ((d, &z), &a) in dr.iter_mut().zip(zr).zip(slopes) {
+                        *d = leaky_slope(z, a);
+                    }
+                }
+            }
+            Hidden::Rrelu(_) => {
+                for ((d, &z), &a) in out.iter_mut().zip(z).zip(&ws.rrelu[l][..len]) {
+                    *d = leaky_slope(z, a);
+                }
+            }
+        }
     }
     /// Hidden layer `l`'s PReLU slopes, if the activation learns them.
     pub fn slopes(&self, l: usize) -> Option<&[f32]> {
@@ -272,6 +310,15 @@ impl Workspace {
     /// The most rows a batch may have.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+    /// Rows of the last forward pass.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Layer `l`'s pre-activations from the last forward pass, `rows x width`.
+    pub fn pre_activations(&self, l: usize) -> &[f32] {
+        let width = self.z[l].len() / self.capacity.max(1);
+        &self.z[l][..self.rows * width]
     }
     /// The last forward pass's logits, `rows x classes`.
     pub fn logits(&self) -> &[f32] {

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cnn;
 pub mod conv;
 pub mod cpu;
+pub mod diagnostics;
 pub mod fastmath;
 pub mod input;
 pub mod kernels;
@@ -19,6 +20,7 @@ pub use activation::{Activation, Builtin, Hidden};
 pub use adam::{Adam, AdamConfig};
 pub use aligned::AlignedVec;
 pub use cnn::{Cnn, CnnShape, CnnWorkspace};
+pub use diagnostics::{LayerStats, Probe};
 pub use input::{Batch, Samples, Split};
 pub use mlp::{Init, Mlp, Mode, Workspace};
 
