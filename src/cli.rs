@@ -188,7 +188,8 @@ pub struct RankArgs {
 pub enum PlotCommand {
     /// Each activation next to its derivative
     Activations(PlotActivationsArgs),
-    /// Redraw a run's training curves (curves.png, curves.svg) from its epochs.csv
+    /// Redraw a run's training curves (curves.png, curves.svg) from its epochs.csv, and its
+    /// layer plot (layers.png, layers.svg) from its layers.csv when it has one
     Run {
         /// The run folder
         run_dir: PathBuf,

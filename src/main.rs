@@ -84,6 +84,14 @@ fn dispatch(cli: Cli) -> Result<u8, (u8, String)> {
                 run_dir.join("curves.png").display(),
                 run_dir.join("curves.svg").display()
             );
+            // Runs from before layers.csv have no layer plot to draw.
+            if actbench::plot::plot_run_layers(&run_dir).map_err(plot_error)? {
+                println!(
+                    "Wrote {} and {}",
+                    run_dir.join("layers.png").display(),
+                    run_dir.join("layers.svg").display()
+                );
+            }
             Ok(0)
         }
     }

@@ -1,8 +1,8 @@
 //! The training loop and its metrics. It knows nothing about files or terminals: progress goes
 //! to a callback, results come back as values.
 
-use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::diagnostics::SAMPLE_EVERY;
+use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::{
     Adam, AdamConfig, AlignedVec, Batch, FlushDenormals, Hidden, Init, LayerStats, Mlp, Mode,
     Probe, Samples, Workspace,

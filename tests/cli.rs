@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 const SUMMARY_HEADER: &str = "activation,seed,status,epochs,batch_size,hidden,learning_rate,train_samples,val_samples,test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy,dataset";
 const EPOCHS_HEADER: &str = "activation,seed,epoch,seconds,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,dataset";
+const LAYERS_HEADER: &str = "activation,seed,epoch,layer,units,sampled_batches,grad_rms,weight_norm,update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset";
 /// 784-128-64-10: weights and biases.
 const PARAMETERS: usize = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10;
 /// A mirror list that fails at once without touching the network.
@@ -972,6 +973,89 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// layers.csv: one row per activation, seed, epoch and hidden layer, in job, epoch and layer
+/// order; the layer plot is drawn with the run and again by `plot run`, which also reads
+/// folders without layers.csv; `compare` shows the unit changes only when both runs have it.
+#[test]
+fn run_writes_layer_diagnostics_and_plot() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let out_dir = work.path().join("run");
+    run_ok(train_cmd(
+        work.path(),
+        data.path(),
+        &out_dir,
+        &[
+            "--activations",
+            "relu,sigmoid",
+            "--epochs",
+            "2",
+            "--hidden",
+            "16x3",
+        ],
+    ));
+    let layers = read_csv(&out_dir.join("layers.csv"));
+    assert_eq!(layers.header, LAYERS_HEADER);
+    assert_eq!(layers.rows.len(), 2 * 2 * 3);
+    for (i, r) in layers.rows.iter().enumerate() {
+        let want = (["relu", "sigmoid"][i / 6], i / 3 % 2 + 1, i % 3 + 1);
+        let got = (
+            r["activation"].as_str(),
+            num(r, "epoch") as usize,
+            num(r, "layer") as usize,
+        );
+        assert_eq!(got, want);
+        assert_eq!(r["seed"], "42");
+        assert_eq!(r["units"], "16");
+        // 160 training samples in batches of 32: batch 1 of every 16 is sampled, so 1 of 5.
+        assert_eq!(r["sampled_batches"], "1");
+        assert_fraction(r, "dead_fraction");
+        assert_fraction(r, "saturated_fraction");
+        for col in ["grad_rms", "weight_norm", "update_ratio", "preact_std"] {
+            let v = num(r, col);
+            assert!(v.is_finite() && v > 0.0, "{col} = {v}");
+        }
+    }
+    for f in ["layers.png", "layers.svg"] {
+        assert!(out_dir.join(f).is_file(), "{f}");
+    }
+
+    std::fs::remove_file(out_dir.join("layers.png")).unwrap();
+    let out = run_ok({
+        let mut cmd = actbench(work.path());
+        cmd.args(["plot", "run"]).arg(&out_dir);
+        cmd
+    });
+    assert!(out.stdout.contains("layers.png"), "{}", out.stdout);
+    assert!(out_dir.join("layers.png").is_file());
+
+    let compare = |a: &Path, b: &Path| {
+        let mut cmd = actbench(work.path());
+        cmd.arg("compare").arg(a).arg(b);
+        run_ok(cmd).stdout
+    };
+    let both = compare(&out_dir, &out_dir);
+    assert!(both.contains("Hidden units in the last epoch"), "{both}");
+    assert!(both.contains("+0.0 pp"), "{both}");
+
+    // A folder from before layers.csv: plot run draws the curves only, compare leaves the
+    // unit table out.
+    let old = work.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    for f in ["summary.csv", "epochs.csv", "run.json"] {
+        std::fs::copy(out_dir.join(f), old.join(f)).unwrap();
+    }
+    let out = run_ok({
+        let mut cmd = actbench(work.path());
+        cmd.args(["plot", "run"]).arg(&old);
+        cmd
+    });
+    assert!(!out.stdout.contains("layers"), "{}", out.stdout);
+    assert!(old.join("curves.png").is_file() && !old.join("layers.png").exists());
+    let mixed = compare(&old, &out_dir);
+    assert!(!mixed.contains("Hidden units"), "{mixed}");
+}
+
 // ---------------------------------------------------------------- interrupted run
 
 /// Kills the child if the test fails before it does.
@@ -1062,6 +1146,21 @@ fn killed_run_leaves_complete_csv_files() {
         assert_eq!(row["activation"], ALL_ACTIVATIONS[i / epochs]);
         assert_eq!(row["epoch"], (i % epochs + 1).to_string());
     }
+    // layers.csv is written between the two: it has the jobs of summary.csv, maybe one more
+    // (as epochs.csv), and never more than epochs.csv. Two hidden layers per epoch.
+    let layer_file = read_csv(&out_dir.join("layers.csv"));
+    assert_eq!(layer_file.header, LAYERS_HEADER);
+    let layer_rows = layer_file.rows.len();
+    assert!(
+        (layer_rows == done * epochs * 2 || layer_rows == (done + 1) * epochs * 2)
+            && layer_rows <= recorded * 2,
+        "{layer_rows} layer rows for {done} summary rows and {recorded} epoch rows"
+    );
+    for (i, row) in layer_file.rows.iter().enumerate() {
+        assert_eq!(row["activation"], ALL_ACTIVATIONS[i / (epochs * 2)]);
+        assert_eq!(row["epoch"], (i / 2 % epochs + 1).to_string());
+        assert_eq!(row["layer"], (i % 2 + 1).to_string());
+    }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(
@@ -1077,13 +1176,13 @@ fn killed_run_leaves_complete_csv_files() {
                 .split_once(".tmp-")
                 .unwrap_or_else(|| panic!("unexpected file {name}"));
             assert!(
-                ["summary.csv", "epochs.csv", "run.json"].contains(&base),
+                ["summary.csv", "epochs.csv", "layers.csv", "run.json"].contains(&base),
                 "{name}"
             );
             assert_eq!(pid, child.id().to_string(), "{name}");
         } else {
             assert!(
-                ["summary.csv", "epochs.csv", "run.json"].contains(&name.as_str()),
+                ["summary.csv", "epochs.csv", "layers.csv", "run.json"].contains(&name.as_str()),
                 "{name}"
             );
         }

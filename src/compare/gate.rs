@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::error::CompareError;
 use crate::report::Format;
-use crate::results::read::{RunJson, read_run_json, read_summary, run_folder, summary_path};
+use crate::results::LayerRow;
+use crate::results::read::{
+    RunJson, read_layers, read_run_json, read_summary, run_folder, summary_path,
+};
 use crate::results::{RunStatus, SummaryRow};
 use crate::stats::{MeanStd, WelchResult, first_seen, welch_t_test};
 
@@ -154,6 +157,9 @@ pub struct CompareReport {
     pub regressions: Vec<Regression>,
     /// What is worth saying but does not fail the gate.
     pub notes: Vec<Note>,
+    /// Dead and saturated hidden units per activation, when both runs have `layers.csv`
+    /// (empty otherwise).
+    pub units: Vec<super::UnitChange>,
     /// The options compared with.
     pub options: CompareOptions,
 }
@@ -245,6 +251,10 @@ pub fn compare(
         rows,
         regressions: findings.regressions,
         notes: findings.notes,
+        units: match (&base.layers, &cand.layers) {
+            (Some(b), Some(c)) => super::units::unit_changes(b, c),
+            _ => Vec::new(),
+        },
         options: opts.clone(),
     })
 }
@@ -278,6 +288,8 @@ struct Side {
     gflops: Option<f64>,
     /// The run's `run.json`, when it has one.
     run: Option<RunJson>,
+    /// The run's `layers.csv`, when it has one.
+    layers: Option<Vec<LayerRow>>,
 }
 
 impl Side {
@@ -285,11 +297,13 @@ impl Side {
         let csv_path = summary_path(path)?;
         let rows = read_summary(&csv_path)?;
         let run = read_run_json(run_folder(&csv_path))?;
+        let layers = read_layers(run_folder(&csv_path))?;
         Ok(Side {
             csv_path,
             rows,
             gflops: run.as_ref().and_then(|r| r.gflops),
             run,
+            layers,
         })
     }
 }

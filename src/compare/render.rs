@@ -55,6 +55,15 @@ impl CompareReport {
             out += &format!("Candidate: {} {c}\n\n", self.candidate_path.display());
             out += &table.text();
         }
+        if !self.units.is_empty() {
+            let units = self.units_table();
+            out += "\nHidden units in the last epoch (all hidden layers, mean over seeds):\n";
+            out += &if markdown {
+                format!("\n{}", units.markdown())
+            } else {
+                units.text()
+            };
+        }
         let regressions: Vec<String> = self.regressions.iter().map(|r| r.to_string()).collect();
         let notes: Vec<String> = self
             .notes
@@ -160,6 +169,31 @@ impl CompareReport {
         }
         cells.push(self.row_verdict(row).into());
         cells
+    }
+
+    /// Dead and saturated units, baseline -> candidate, as percentages.
+    fn units_table(&self) -> Table {
+        use Align::{Left, Right};
+        let mut table = Table::new(&[
+            ("activation", Left),
+            ("dead units", Left),
+            ("Δ dead", Right),
+            ("saturated", Left),
+            ("Δ saturated", Right),
+        ]);
+        let pct = |b: f64, c: f64| format!("{:.1}% -> {:.1}%", 100.0 * b, 100.0 * c);
+        let pp = |b: f64, c: f64| format!("{} pp", signed(100.0 * (c - b), 1));
+        for u in &self.units {
+            let (b, c) = (u.baseline, u.candidate);
+            table.rows.push(vec![
+                u.activation.clone(),
+                pct(b.dead_fraction, c.dead_fraction),
+                pp(b.dead_fraction, c.dead_fraction),
+                pct(b.saturated_fraction, c.saturated_fraction),
+                pp(b.saturated_fraction, c.saturated_fraction),
+            ]);
+        }
+        table
     }
 
     fn speed_cell(&self, row: &ActivationComparison) -> String {

@@ -81,8 +81,7 @@ impl Adam {
             lr, beta1, beta2, ..
         } = self.config;
         let t = self.step as f64;
-        (lr as f64 * (1.0 - (beta2 as f64).powf(t)).sqrt() / (1.0 - (beta1 as f64).powf(t)))
-            as f32
+        (lr as f64 * (1.0 - (beta2 as f64).powf(t)).sqrt() / (1.0 - (beta1 as f64).powf(t))) as f32
     }
 
     /// The squared L2 norm of the change the last [`update`](Self::update) made to the

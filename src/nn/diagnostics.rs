@@ -94,7 +94,9 @@ impl Probe {
     }
 
     /// Take in one training step: call after `backward` filled `grads` and `adam.update`
-    /// applied them, with the workspace of that step's forward pass.
+    /// applied them, with the workspace of that step's forward pass. (Never inlined, so that
+    /// instruction counts can attribute its cost: see `examples/diagnostics_cost.rs`.)
+    #[inline(never)]
     pub fn observe(&mut self, mlp: &Mlp, ws: &Workspace, grads: &[f32], adam: &Adam) {
         let rows = ws.rows();
         for (l, sums) in self.layers.iter_mut().enumerate() {
@@ -129,6 +131,7 @@ impl Probe {
     }
 
     /// The epoch's figures per hidden layer (first hidden layer first); starts the next epoch.
+    #[inline(never)]
     pub fn finish_epoch(&mut self, mlp: &Mlp) -> Vec<LayerStats> {
         self.layers
             .iter_mut()
@@ -159,7 +162,11 @@ impl Probe {
 fn sum_sq(v: &[f32]) -> f64 {
     let mut acc = [0.0f64; 4];
     let chunks = v.chunks_exact(4);
-    let tail: f64 = chunks.remainder().iter().map(|&x| (x as f64) * (x as f64)).sum();
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum();
     for c in chunks {
         for (a, &x) in acc.iter_mut().zip(c) {
             *a += (x as f64) * (x as f64);

@@ -1,4 +1,5 @@
-//! Charts for a benchmark run: activation shapes and training curves, as PNG and SVG.
+//! Charts for a benchmark run: activation shapes, training curves and layer diagnostics, as
+//! PNG and SVG.
 //!
 //! Text is drawn with an embedded font (a DejaVu Sans subset, see `assets/fonts/`) registered
 //! with plotters' `ab_glyph` text renderer, so PNGs need no system fonts. The SVG backend
@@ -7,6 +8,7 @@
 mod activations;
 mod curves;
 mod data;
+mod layers;
 mod ranking;
 mod raster;
 #[cfg(test)]
@@ -22,6 +24,7 @@ use plotters::style::FontStyle;
 
 pub use activations::{ActivationCurve, plot_activations};
 pub use curves::{plot_curves, plot_run};
+pub use layers::{plot_layers, plot_run_layers};
 pub use ranking::plot_ranking;
 
 use crate::results::read::ReadError;

@@ -1,6 +1,7 @@
 //! Result files: what a run records and how it is read back.
 //!
-//! - [`schema`]: the columns of `summary.csv` and `epochs.csv` and their row types,
+//! - [`schema`]: the columns of `summary.csv`, `epochs.csv` and `layers.csv` and their row
+//!   types,
 //! - [`rows`]: building those rows from what training reports,
 //! - [`files`]: atomic writing, CSV serialisation, the run folder,
 //! - [`read`]: the one strict reader of the CSVs and `run.json` (for `compare`, `plot`, tests),
@@ -14,4 +15,6 @@ pub mod rows;
 pub mod run_json;
 pub mod schema;
 
-pub use schema::{EPOCH_COLUMNS, EpochRow, RunStatus, SUMMARY_COLUMNS, SummaryRow};
+pub use schema::{
+    EPOCH_COLUMNS, EpochRow, LAYER_COLUMNS, LayerRow, RunStatus, SUMMARY_COLUMNS, SummaryRow,
+};

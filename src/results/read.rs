@@ -1,6 +1,6 @@
-//! Reading result files back, strictly: one reader for `summary.csv` and `epochs.csv` (used by
-//! `compare`, `plot` and anything else that reads a run), and the parts of `run.json` that
-//! readers need.
+//! Reading result files back, strictly: one reader for `summary.csv`, `epochs.csv` and
+//! `layers.csv` (used by `compare`, `plot` and anything else that reads a run), and the parts
+//! of `run.json` that readers need.
 //!
 //! Cells are matched to fields by header name, so a column added later can be missing from old
 //! files (see [`super::schema`]). Everything else that no run can write is refused with one
@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use super::schema::{
-    EPOCH_COLUMNS, EPOCH_OPTIONAL, EpochRow, RunStatus, SUMMARY_COLUMNS, SUMMARY_OPTIONAL,
-    SummaryRow,
+    EPOCH_COLUMNS, EPOCH_OPTIONAL, EpochRow, LAYER_COLUMNS, LAYER_OPTIONAL, LayerRow, RunStatus,
+    SUMMARY_COLUMNS, SUMMARY_OPTIONAL, SummaryRow,
 };
 
 /// Largest loss a run can write. Each sample's loss is a finite `f32` (a non-finite one stops
@@ -181,6 +181,28 @@ pub fn epochs_from_bytes(bytes: &[u8]) -> Result<Vec<EpochRow>, ReadError> {
     parse_epochs(Path::new("epochs.csv"), bytes)
 }
 
+/// Reads and checks `run_dir/layers.csv`: `Ok(None)` when the run has none (folders written
+/// before it existed) or no finished job yet (a header only). Layers and epochs count from 1,
+/// fractions lie in \[0, 1\], sizes are not negative, and (activation, seed, epoch, layer)
+/// is unique.
+pub fn read_layers(run_dir: &Path) -> Result<Option<Vec<LayerRow>>, ReadError> {
+    let path = run_dir.join("layers.csv");
+    let bytes = match read_bounded(&path, MAX_CSV_BYTES) {
+        Ok(bytes) => bytes,
+        Err(ReadError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match parse_layers(&path, &bytes) {
+        Err(ReadError::NoRows { .. }) => Ok(None),
+        other => other.map(Some),
+    }
+}
+
+/// [`read_layers`]'s parser on the file's bytes; errors name the file `layers.csv`.
+pub fn layers_from_bytes(bytes: &[u8]) -> Result<Vec<LayerRow>, ReadError> {
+    parse_layers(Path::new("layers.csv"), bytes)
+}
+
 /// What readers use from a run's `run.json`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunJson {
@@ -284,6 +306,12 @@ const EPOCHS: Schema = Schema {
     file: "epochs.csv",
     columns: &EPOCH_COLUMNS,
     optional: &EPOCH_OPTIONAL,
+};
+
+const LAYERS: Schema = Schema {
+    file: "layers.csv",
+    columns: &LAYER_COLUMNS,
+    optional: &LAYER_OPTIONAL,
 };
 
 /// One parsed row with its line number.
@@ -426,6 +454,27 @@ fn parse_epochs(path: &Path, bytes: &[u8]) -> Result<Vec<EpochRow>, ReadError> {
     Ok(lines.into_iter().map(|l| l.row).collect())
 }
 
+fn parse_layers(path: &Path, bytes: &[u8]) -> Result<Vec<LayerRow>, ReadError> {
+    let lines = parse_csv::<LayerRow>(path, bytes, &LAYERS, |_, _| Ok(()))?;
+    let mut first_line: HashMap<(&str, u64, u32, u32), u64> = HashMap::new();
+    for Line { line, row } in &lines {
+        check_layer_row(row).map_err(|(c, d)| row_error(path, *line, Some(c), d))?;
+        let key = (row.activation.as_str(), row.seed, row.epoch, row.layer);
+        if let Some(first) = first_line.insert(key, *line) {
+            return Err(row_error(
+                path,
+                *line,
+                None,
+                format!(
+                    "duplicate row for activation {} seed {} epoch {} layer {} (also on line {first})",
+                    row.activation, row.seed, row.epoch, row.layer
+                ),
+            ));
+        }
+    }
+    Ok(lines.into_iter().map(|l| l.row).collect())
+}
+
 type CellFault = (&'static str, String);
 
 /// The kinds of number a result file holds, each with the range a run can write.
@@ -434,6 +483,10 @@ enum Quantity {
     Seconds,
     Loss,
     Accuracy,
+    /// A norm or a spread: finite, not negative.
+    Size,
+    /// Any finite number.
+    Finite,
 }
 
 fn check_value(column: &'static str, value: f64, kind: Quantity) -> Result<(), CellFault> {
@@ -443,7 +496,7 @@ fn check_value(column: &'static str, value: f64, kind: Quantity) -> Result<(), C
     }
     match kind {
         Quantity::Accuracy if !(0.0..=1.0).contains(&value) => fault("is not a fraction in [0, 1]"),
-        Quantity::Seconds if value < 0.0 => fault("is negative"),
+        Quantity::Seconds | Quantity::Size if value < 0.0 => fault("is negative"),
         Quantity::Loss if !(0.0..=MAX_LOSS).contains(&value) => fault(&format!(
             "is not a loss a run can write (0 to {MAX_LOSS:e})"
         )),
@@ -526,6 +579,34 @@ fn check_epoch_row(row: &EpochRow) -> Result<(), CellFault> {
         ("val_accuracy", row.val_accuracy, Accuracy),
         ("test_loss", row.test_loss, Loss),
         ("test_accuracy", row.test_accuracy, Accuracy),
+    ];
+    for (column, value, kind) in optional {
+        if let Some(v) = value {
+            check_value(column, v, kind)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_layer_row(row: &LayerRow) -> Result<(), CellFault> {
+    use Quantity::*;
+    check_activation(&row.activation)?;
+    for (column, value) in [("epoch", row.epoch), ("layer", row.layer)] {
+        if value == 0 {
+            return Err((column, format!("{column}s count from 1, found 0")));
+        }
+    }
+    if row.units == 0 {
+        return Err(("units", "a layer has at least one unit, found 0".into()));
+    }
+    check_value("dead_fraction", row.dead_fraction, Accuracy)?;
+    check_value("saturated_fraction", row.saturated_fraction, Accuracy)?;
+    let optional = [
+        ("grad_rms", row.grad_rms, Size),
+        ("weight_norm", row.weight_norm, Size),
+        ("update_ratio", row.update_ratio, Size),
+        ("preact_mean", row.preact_mean, Finite),
+        ("preact_std", row.preact_std, Size),
     ];
     for (column, value, kind) in optional {
         if let Some(v) = value {
@@ -671,6 +752,56 @@ mod tests {
         let max = format!("r,1,1,1e9,{MAX_LOSS},1,0,0,{MAX_LOSS},1");
         let rows = epochs_from_bytes(format!("{EPOCH_HEADER}\n{max}\n").as_bytes()).unwrap();
         assert_eq!(rows[0].train_loss, MAX_LOSS);
+    }
+
+    #[test]
+    fn layers_refuse_values_no_run_writes() {
+        let header = LAYER_COLUMNS.join(",");
+        let error = |line: &str| {
+            layers_from_bytes(format!("{header}\n{line}\n").as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        let cases = [
+            (
+                "r,1,1,0,64,94,0.1,3,0.01,0,0.5,0,1,mnist",
+                "layers.csv: line 2, column `layer`: layers count from 1, found 0",
+            ),
+            (
+                "r,1,1,1,0,94,0.1,3,0.01,0,0.5,0,1,mnist",
+                "layers.csv: line 2, column `units`: a layer has at least one unit, found 0",
+            ),
+            (
+                "r,1,1,1,64,94,0.1,3,0.01,1.5,0.5,0,1,mnist",
+                "layers.csv: line 2, column `dead_fraction`: `1.5` is not a fraction in [0, 1]",
+            ),
+            (
+                "r,1,1,1,64,94,-0.1,3,0.01,0,0.5,0,1,mnist",
+                "layers.csv: line 2, column `grad_rms`: `-0.1` is negative",
+            ),
+            (
+                "r,1,1,1,64,94,0.1,3,0.01,0,0.5,inf,1,mnist",
+                "layers.csv: line 2, column `preact_mean`: `inf` is not finite",
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(error(line), expected, "row {line}");
+        }
+        let good = "r,1,1,1,64,94,0.1,3,0.01,0,0.5,-2,1,mnist\nr,1,1,2,64,94,,,,0,0.5,,,mnist";
+        let rows = layers_from_bytes(format!("{header}\n{good}\n").as_bytes()).unwrap();
+        assert_eq!(
+            (rows.len(), rows[0].preact_mean, rows[1].grad_rms),
+            (2, Some(-2.0), None)
+        );
+        assert!(
+            error("r,1,1,1,64,94,0.1,3,0.01,0,0.5,0,1,m\nr,1,1,1,64,94,0.1,3,0.01,0,0.5,0,1,m")
+                .contains("duplicate row for activation r seed 1 epoch 1 layer 1 (also on line 2)")
+        );
+        // Folders from before layers.csv, or with no finished job yet, have none to read.
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_layers(dir.path()).unwrap().is_none());
+        std::fs::write(dir.path().join("layers.csv"), format!("{header}\n")).unwrap();
+        assert!(read_layers(dir.path()).unwrap().is_none());
     }
 
     #[test]

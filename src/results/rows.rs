@@ -1,7 +1,7 @@
 //! Result rows built from what training reports: one [`EpochRow`] per finished epoch, one
-//! [`SummaryRow`] per finished job.
+//! [`LayerRow`] per hidden layer of each finished epoch, one [`SummaryRow`] per finished job.
 
-use super::{EpochRow, RunStatus, SummaryRow};
+use super::{EpochRow, LayerRow, RunStatus, SummaryRow};
 use crate::train::{EpochRecord, Outcome, TrainConfig};
 
 /// The `epochs.csv` row of one finished epoch of activation `name` with `seed` on `dataset`.
@@ -19,6 +19,32 @@ pub fn epoch_row(name: &str, seed: u64, dataset: &str, r: &EpochRecord) -> Epoch
         test_accuracy: Some(r.test.accuracy),
         dataset: dataset.to_string(),
     }
+}
+
+/// The `layers.csv` rows of one finished epoch of activation `name` with `seed` on `dataset`, one per
+/// hidden layer, first layer first. Figures that are not finite are left empty.
+pub fn layer_rows(name: &str, seed: u64, dataset: &str, r: &EpochRecord) -> Vec<LayerRow> {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    r.layers
+        .iter()
+        .enumerate()
+        .map(|(l, s)| LayerRow {
+            activation: name.to_string(),
+            seed,
+            epoch: r.epoch as u32,
+            layer: l as u32 + 1,
+            units: s.units,
+            sampled_batches: s.sampled_batches,
+            grad_rms: finite(s.grad_rms),
+            weight_norm: finite(s.weight_norm),
+            update_ratio: finite(s.update_ratio),
+            dead_fraction: s.dead_fraction,
+            saturated_fraction: s.saturated_fraction,
+            preact_mean: finite(s.preact_mean),
+            preact_std: finite(s.preact_std),
+            dataset: dataset.to_string(),
+        })
+        .collect()
 }
 
 /// The `summary.csv` row of one finished job on `dataset`: its configuration, `threads` of the

@@ -1,4 +1,4 @@
-//! The columns of `summary.csv` and `epochs.csv` and their row types.
+//! The columns of `summary.csv`, `epochs.csv` and `layers.csv` and their row types.
 //!
 //! Each row type is used both to write and to read its file: the struct's field order is the
 //! column order written, and the reader matches cells to fields by header name. To add a
@@ -156,6 +156,62 @@ pub struct EpochRow {
     pub dataset: String,
 }
 
+/// Column names of `layers.csv`, in file order. [`LayerRow`]'s fields follow it.
+pub const LAYER_COLUMNS: [&str; 14] = [
+    "activation",
+    "seed",
+    "epoch",
+    "layer",
+    "units",
+    "sampled_batches",
+    "grad_rms",
+    "weight_norm",
+    "update_ratio",
+    "dead_fraction",
+    "saturated_fraction",
+    "preact_mean",
+    "preact_std",
+    "dataset",
+];
+
+/// Columns of `layers.csv` that files written by older versions may lack (none yet).
+pub const LAYER_OPTIONAL: [&str; 0] = [];
+
+/// One row of `layers.csv`: one activation, seed, epoch and hidden layer, over the epoch's
+/// sampled batches (README, "Layer diagnostics", says how each figure is computed). A figure
+/// that is not finite (weights that overflowed) is written empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerRow {
+    /// Activation as given on the command line.
+    pub activation: String,
+    /// The job's seed.
+    pub seed: u64,
+    /// Epoch number, from 1.
+    pub epoch: u32,
+    /// Hidden layer, from 1 (the first after the input).
+    pub layer: u32,
+    /// The layer's width.
+    pub units: usize,
+    /// Training batches the figures were taken on.
+    pub sampled_batches: usize,
+    /// RMS of the gradient of the weights feeding the layer, mean over the sampled batches.
+    pub grad_rms: Option<f64>,
+    /// L2 norm of those weights at the epoch's end.
+    pub weight_norm: Option<f64>,
+    /// ||dW|| / ||W|| of Adam's update, mean over the sampled batches.
+    pub update_ratio: Option<f64>,
+    /// Fraction of units whose derivative was zero on every sampled sample.
+    pub dead_fraction: f64,
+    /// Fraction of pre-activations where |f'(z)| < 1% of the activation's largest slope.
+    pub saturated_fraction: f64,
+    /// Mean of the pre-activations.
+    pub preact_mean: Option<f64>,
+    /// Standard deviation of the pre-activations.
+    pub preact_std: Option<f64>,
+    /// The dataset, as in `summary.csv`.
+    pub dataset: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +265,22 @@ mod tests {
             dataset: "mnist".into(),
         };
         assert_eq!(header_of(&epoch), EPOCH_COLUMNS.join(","));
+        let layer = LayerRow {
+            activation: "relu".into(),
+            seed: 1,
+            epoch: 1,
+            layer: 1,
+            units: 1,
+            sampled_batches: 1,
+            grad_rms: None,
+            weight_norm: None,
+            update_ratio: None,
+            dead_fraction: 0.0,
+            saturated_fraction: 0.0,
+            preact_mean: None,
+            preact_std: None,
+            dataset: "mnist".into(),
+        };
+        assert_eq!(header_of(&layer), LAYER_COLUMNS.join(","));
     }
 }

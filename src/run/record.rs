@@ -1,5 +1,6 @@
 //! Recording: the run folder and its files. `run.json` is written when the run starts and when
-//! it ends; `epochs.csv` and `summary.csv` are rewritten atomically after every finished job,
+//! it ends; `epochs.csv`, `layers.csv` and `summary.csv` are rewritten atomically after every
+//! finished job,
 //! so that an interrupted run keeps everything it finished; the curves are drawn at the end.
 
 use super::RunError;
@@ -7,11 +8,13 @@ use super::data::RunData;
 use super::execute::Event;
 use super::plan::Plan;
 use crate::results::files::{create_run_dir, csv_bytes, write_atomic};
-use crate::results::rows::{epoch_row, summary_row};
+use crate::results::rows::{epoch_row, layer_rows, summary_row};
 use crate::results::run_json::{
     DataSource, FirstLayer, Machine, Optimizer, Parallelism, RunConfig, RunJson,
 };
-use crate::results::{EPOCH_COLUMNS, EpochRow, SUMMARY_COLUMNS, SummaryRow, meta};
+use crate::results::{
+    EPOCH_COLUMNS, EpochRow, LAYER_COLUMNS, LayerRow, SUMMARY_COLUMNS, SummaryRow, meta,
+};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -24,6 +27,8 @@ pub struct Finished {
     pub summary: Vec<SummaryRow>,
     /// `epochs.csv`'s rows, in job order.
     pub epochs: Vec<EpochRow>,
+    /// `layers.csv`'s rows, in job order.
+    pub layers: Vec<LayerRow>,
 }
 
 /// Writes one run's folder as its events arrive.
@@ -35,6 +40,7 @@ pub struct Recorder<'a> {
     run_json: RunJson,
     summaries: Vec<Option<SummaryRow>>,
     epochs: Vec<Vec<EpochRow>>,
+    layers: Vec<Vec<LayerRow>>,
     /// The first failure to write; training goes on and the run reports it at the end.
     failure: Option<RunError>,
 }
@@ -53,6 +59,7 @@ impl<'a> Recorder<'a> {
             run_json,
             summaries: vec![None; plan.jobs.len()],
             epochs: vec![Vec::new(); plan.jobs.len()],
+            layers: vec![Vec::new(); plan.jobs.len()],
             failure: None,
         };
         recorder.write_run_json()?;
@@ -73,6 +80,7 @@ impl<'a> Recorder<'a> {
             Event::Epoch { job, record } => {
                 let j = &jobs[*job];
                 self.epochs[*job].push(epoch_row(&j.activation, j.seed, &self.dataset, record));
+                self.layers[*job].extend(layer_rows(&j.activation, j.seed, &self.dataset, record));
             }
             Event::Done { job, outcome } => {
                 let j = &jobs[*job];
@@ -93,7 +101,7 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    /// Complete `run.json` with the end time and draw the curves.
+    /// Complete `run.json` with the end time and draw the curves and the layer plot.
     pub fn finish(mut self) -> Result<Finished, RunError> {
         if let Some(e) = self.failure.take() {
             return Err(e);
@@ -105,10 +113,16 @@ impl<'a> Recorder<'a> {
             dir: self.dir,
             summary: self.summaries.into_iter().flatten().collect(),
             epochs: self.epochs.into_iter().flatten().collect(),
+            layers: self.layers.into_iter().flatten().collect(),
         };
         if !finished.epochs.is_empty() {
             crate::plot::plot_curves(&finished.epochs, &finished.dir).map_err(|e| {
                 RunError::Output(format!("results are saved, but the curves failed: {e}"))
+            })?;
+        }
+        if !finished.layers.is_empty() {
+            crate::plot::plot_layers(&finished.layers, &finished.dir).map_err(|e| {
+                RunError::Output(format!("results are saved, but the layer plot failed: {e}"))
             })?;
         }
         Ok(finished)
@@ -121,22 +135,22 @@ impl<'a> Recorder<'a> {
             .map_err(|e| output_error(&self.dir, e))
     }
 
-    /// Rewrite epochs.csv and summary.csv with every finished job, in job order. epochs.csv
-    /// goes first: if the process dies in between, every job in summary.csv still has its
-    /// epochs.
+    /// Rewrite epochs.csv, layers.csv and summary.csv with every finished job, in job order.
+    /// summary.csv goes last: if the process dies in between, every job in summary.csv still
+    /// has its epochs and layers.
     fn write_results(&self) -> Result<(), RunError> {
         let done: Vec<&SummaryRow> = self.summaries.iter().flatten().collect();
-        let epoch_rows: Vec<&EpochRow> = self
-            .summaries
-            .iter()
-            .zip(&self.epochs)
-            .filter(|(s, _)| s.is_some())
-            .flat_map(|(_, e)| e)
-            .collect();
+        let epoch_rows = of_finished_jobs(&self.summaries, &self.epochs);
+        let layer_rows = of_finished_jobs(&self.summaries, &self.layers);
         let csv_err = |e: csv::Error| RunError::Output(e.to_string());
         write_atomic(
             &self.dir.join("epochs.csv"),
             &csv_bytes(&EPOCH_COLUMNS, &epoch_rows).map_err(csv_err)?,
+        )
+        .map_err(|e| output_error(&self.dir, e))?;
+        write_atomic(
+            &self.dir.join("layers.csv"),
+            &csv_bytes(&LAYER_COLUMNS, &layer_rows).map_err(csv_err)?,
         )
         .map_err(|e| output_error(&self.dir, e))?;
         write_atomic(
@@ -145,6 +159,16 @@ impl<'a> Recorder<'a> {
         )
         .map_err(|e| output_error(&self.dir, e))
     }
+}
+
+/// The rows of the jobs that have a summary row (the finished ones), in job order.
+fn of_finished_jobs<'r, T>(summaries: &[Option<SummaryRow>], rows: &'r [Vec<T>]) -> Vec<&'r T> {
+    summaries
+        .iter()
+        .zip(rows)
+        .filter(|(s, _)| s.is_some())
+        .flat_map(|(_, r)| r)
+        .collect()
 }
 
 fn output_error(dir: &Path, e: std::io::Error) -> RunError {

@@ -21,7 +21,9 @@ fn step(mlp: &mut Mlp, ws: &mut Workspace, adam: &mut Adam, grads: &mut [f32], b
 }
 
 fn random_batch(rng: &mut ChaCha8Rng, rows: usize, features: usize, classes: u8) -> Batch {
-    let x: Vec<f32> = (0..rows * features).map(|_| rng.random_range(0.0..1.0)).collect();
+    let x: Vec<f32> = (0..rows * features)
+        .map(|_| rng.random_range(0.0..1.0))
+        .collect();
     let labels: Vec<u8> = (0..rows).map(|_| rng.random_range(0..classes)).collect();
     Batch::from_dense(features, &x, &labels)
 }
