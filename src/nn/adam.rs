@@ -93,14 +93,27 @@ impl Adam {
             return 0.0;
         }
         let (lr_t, epsilon) = (self.step_size(), self.config.epsilon);
-        self.m[range.clone()]
-            .iter()
-            .zip(&self.v[range])
-            .map(|(&m, &v)| {
-                let d = lr_t * m / (v.sqrt() + epsilon);
-                (d as f64) * (d as f64)
-            })
-            .sum()
+        let (ms, vs) = (&self.m[range.clone()], &self.v[range]);
+        super::cpu::dispatch(
+            #[inline(always)]
+            || {
+                let sq = |m: f32, v: f32| {
+                    let d = (lr_t * m / (v.sqrt() + epsilon)) as f64;
+                    d * d
+                };
+                let mut acc = [0.0f64; 4];
+                let (mc, vc) = (ms.chunks_exact(4), vs.chunks_exact(4));
+                let tail: f64 = (mc.remainder().iter().zip(vc.remainder()))
+                    .map(|(&m, &v)| sq(m, v))
+                    .sum();
+                for (m4, v4) in mc.zip(vc) {
+                    for ((a, &m), &v) in acc.iter_mut().zip(m4).zip(v4) {
+                        *a += sq(m, v);
+                    }
+                }
+                acc.iter().sum::<f64>() + tail
+            },
+        )
     }
 }
 

@@ -158,21 +158,23 @@ impl Probe {
     }
 }
 
-/// Sum of squares in f64, in four lanes so the loop vectorizes.
+/// Sum of squares in f64, in four lanes so the loop vectorizes (at the CPU's level).
 fn sum_sq(v: &[f32]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let chunks = v.chunks_exact(4);
-    let tail: f64 = chunks
-        .remainder()
-        .iter()
-        .map(|&x| (x as f64) * (x as f64))
-        .sum();
-    for c in chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += (x as f64) * (x as f64);
-        }
-    }
-    acc.iter().sum::<f64>() + tail
+    super::cpu::dispatch(
+        #[inline(always)]
+        || {
+            let sq = |x: f32| (x as f64) * (x as f64);
+            let mut acc = [0.0f64; 4];
+            let chunks = v.chunks_exact(4);
+            let tail: f64 = chunks.remainder().iter().map(|&x| sq(x)).sum();
+            for c in chunks {
+                for (a, &x) in acc.iter_mut().zip(c) {
+                    *a += sq(x);
+                }
+            }
+            acc.iter().sum::<f64>() + tail
+        },
+    )
 }
 
 /// a / b, 0 when b is 0 (a layer of zero weights has not moved relative to anything).
