@@ -90,7 +90,7 @@ impl Probe {
 
     /// Whether batch `b` (0-based within the epoch) is sampled.
     pub fn samples(&self, b: usize) -> bool {
-        b % self.every == 0
+        b.is_multiple_of(self.every)
     }
 
     /// Take in one training step: call after `backward` filled `grads` and `adam.update`
