@@ -55,6 +55,7 @@ fn epoch(c: &mut Criterion) {
         val: Some(val_split.all()),
         test: test_split.all(),
         classes: 10,
+        image: (1, 28, 28),
     };
     let cfg = TrainConfig {
         epochs: 1,

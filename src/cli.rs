@@ -5,6 +5,9 @@ use crate::data::Dataset;
 use crate::nn::Init;
 use crate::nn::catalog::{self, Choice};
 use crate::report::Format;
+use crate::results::Network;
+use crate::run::plan::MAX_FILTERS;
+use crate::train::ModelKind;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -63,9 +66,18 @@ pub struct TrainArgs {
     /// Adam's learning rate
     #[arg(long, default_value_t = 0.001, value_parser = learning_rate, allow_hyphen_values = true)]
     pub lr: f32,
-    /// Hidden layer widths, comma-separated; `WxN` is N layers of W (`64x10`, `256,64x3`)
-    #[arg(long, value_name = "WIDTHS", default_value = "128,64", value_parser = parse_hidden)]
-    pub hidden: Widths,
+    /// Network: `mlp` (dense layers) or `cnn` (the tutorial's convolutional network: per
+    /// --conv entry a 3x3 conv, the activation and a 2x2 max-pool, then the --hidden dense
+    /// layers)
+    #[arg(long, default_value = "mlp", value_parser = model)]
+    pub model: Network,
+    /// Filters of the cnn's conv blocks, comma-separated [default: 32,64]; cnn only
+    #[arg(long, value_name = "FILTERS", value_parser = parse_filters)]
+    pub conv: Option<Widths>,
+    /// Hidden (dense) layer widths, comma-separated; `WxN` is N layers of W (`64x10`,
+    /// `256,64x3`) [default: 128,64 for mlp, 64 for cnn]
+    #[arg(long, value_name = "WIDTHS", value_parser = parse_hidden)]
+    pub hidden: Option<Widths>,
     /// Fraction of the training file held out for validation (its last part); 0 disables it
     #[arg(long, default_value_t = 0.2, value_parser = val_split, allow_hyphen_values = true)]
     pub val_split: f64,
@@ -105,6 +117,28 @@ pub struct TrainArgs {
     /// No progress output; only the summary and the run folder
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The network `--model`, `--conv` and `--hidden` ask for, with the model's default dense
+    /// widths when `--hidden` is not given; `--conv` is refused for the dense network.
+    pub fn model(&self) -> Result<(ModelKind, Vec<usize>), String> {
+        let kind = match (self.model, &self.conv) {
+            (Network::Mlp, None) => ModelKind::Mlp,
+            (Network::Mlp, Some(_)) => {
+                return Err("--conv applies to --model cnn only".into());
+            }
+            (Network::Cnn, Some(f)) => ModelKind::Cnn {
+                filters: f.0.clone(),
+            },
+            (Network::Cnn, None) => ModelKind::tutorial_cnn(),
+        };
+        let hidden = match &self.hidden {
+            Some(w) => w.0.clone(),
+            None => kind.default_hidden(),
+        };
+        Ok((kind, hidden))
+    }
 }
 
 /// Options of `fetch`.
@@ -222,6 +256,14 @@ fn activations(s: &str) -> Result<Activations, String> {
     catalog::parse_list(s).map(Activations)
 }
 
+fn model(s: &str) -> Result<Network, String> {
+    match s.trim() {
+        "mlp" => Ok(Network::Mlp),
+        "cnn" => Ok(Network::Cnn),
+        _ => Err(format!("expected mlp or cnn, got '{s}'")),
+    }
+}
+
 fn init(s: &str) -> Result<Init, String> {
     match s.trim() {
         "glorot" => Ok(Init::GlorotUniform),
@@ -309,6 +351,22 @@ pub fn parse_hidden(s: &str) -> Result<Widths, String> {
             .flat_map(|(w, n)| std::iter::repeat_n(w, n))
             .collect(),
     ))
+}
+
+/// Parse `--conv`: comma-separated filter counts, one conv block each, e.g. `32,64`.
+pub fn parse_filters(s: &str) -> Result<Widths, String> {
+    let filters = s
+        .split(',')
+        .map(|p| match positive(p) {
+            Ok(f) if f > MAX_FILTERS => Err(format!(
+                "filter count '{}': at most {MAX_FILTERS}",
+                p.trim()
+            )),
+            Ok(f) => Ok(f),
+            Err(e) => Err(format!("filter count '{}': {e}", p.trim())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Widths(filters))
 }
 
 fn format(s: &str) -> Result<Format, String> {

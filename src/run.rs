@@ -139,6 +139,7 @@ pub fn run(plan: &Plan, dataset: &RunData) -> Result<Finished, RunError> {
         val: (n_val > 0).then(|| dataset.train.range(n_train, n_train + n_val)),
         test: dataset.test.range(0, n_test),
         classes: dataset.classes,
+        image: dataset.image,
     };
     let mut recorder = Recorder::create(&plan, dataset)?;
     let display = Display::for_plan(&plan);
@@ -152,10 +153,12 @@ pub fn run(plan: &Plan, dataset: &RunData) -> Result<Finished, RunError> {
 /// The train command: plan from the arguments, load the dataset, run, print the summary. Returns the
 /// run folder.
 pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
+    let (model, hidden) = args.model().map_err(RunError::Config)?;
     let options = Options {
         activations: args.activations.0.clone(),
         train: TrainConfig {
-            hidden: args.hidden.0.clone(),
+            model,
+            hidden,
             epochs: args.epochs,
             batch_size: args.batch_size,
             adam: AdamConfig {

@@ -4,22 +4,69 @@
 use crate::nn::diagnostics::SAMPLE_EVERY;
 use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::{
-    Adam, AdamConfig, AlignedVec, Batch, FlushDenormals, Hidden, Init, LayerStats, Mlp, Mode,
-    Probe, Samples, Workspace,
+    Adam, AdamConfig, AlignedVec, Batch, Cnn, CnnShape, FlushDenormals, Hidden, Init, LayerStats,
+    Mlp, Mode, Model, Samples,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
-/// Rows per evaluation chunk: larger than a training batch to reuse each weight row more.
-/// Per-row results do not depend on it.
-const EVAL_ROWS: usize = 256;
+/// Which network to train.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// The dense network: the inputs, then [`TrainConfig::hidden`]'s widths, then the classes.
+    Mlp,
+    /// The convolutional network ([`CnnShape`]): one block (3x3 conv, activation, 2x2
+    /// max-pool) per entry of `filters`, then [`TrainConfig::hidden`]'s widths as dense layers.
+    /// Its input shape is the data's ([`Data::image`]).
+    Cnn {
+        /// Filters of each conv block, e.g. `[32, 64]`.
+        filters: Vec<usize>,
+    },
+}
+
+impl ModelKind {
+    /// The tutorial's convolutional network: blocks of 32 and 64 filters.
+    pub fn tutorial_cnn() -> ModelKind {
+        ModelKind::Cnn {
+            filters: vec![32, 64],
+        }
+    }
+
+    /// `mlp` or `cnn`, as the command line and the result files spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelKind::Mlp => "mlp",
+            ModelKind::Cnn { .. } => "cnn",
+        }
+    }
+
+    /// The conv blocks' filters (empty for the dense network).
+    pub fn filters(&self) -> &[usize] {
+        match self {
+            ModelKind::Mlp => &[],
+            ModelKind::Cnn { filters } => filters,
+        }
+    }
+
+    /// The hidden dense widths a model has when none are given: the default job's `128,64`
+    /// for the dense network, the tutorial's `64` for the convolutional one.
+    pub fn default_hidden(&self) -> Vec<usize> {
+        match self {
+            ModelKind::Mlp => vec![128, 64],
+            ModelKind::Cnn { .. } => vec![64],
+        }
+    }
+}
 
 /// How to train one network.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TrainConfig {
-    /// Hidden layer widths, e.g. `[128, 64]`.
+    /// The network: dense, or conv blocks then dense layers.
+    pub model: ModelKind,
+    /// Hidden dense layer widths, e.g. `[128, 64]`.
     pub hidden: Vec<usize>,
     /// Passes over the training samples.
     pub epochs: usize,
@@ -36,6 +83,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
+            model: ModelKind::Mlp,
             hidden: vec![128, 64],
             epochs: 5,
             batch_size: 32,
@@ -57,6 +105,9 @@ pub struct Data<'a> {
     pub test: Samples<'a>,
     /// Number of classes (output units).
     pub classes: usize,
+    /// Image shape as `(channels, height, width)`; a sample's features are read channel-major.
+    /// Only the convolutional network uses it.
+    pub image: (usize, usize, usize),
 }
 
 /// Mean loss and accuracy over a set of samples.
@@ -139,7 +190,27 @@ pub enum Progress<'a> {
     Epoch(&'a EpochRecord),
 }
 
+/// The convolutional network `cfg` describes for `data`, or `None` for the dense one.
+pub fn cnn_shape(cfg: &TrainConfig, data: &Data<'_>) -> Option<CnnShape> {
+    let (channels, height, width) = data.image;
+    match &cfg.model {
+        ModelKind::Mlp => None,
+        ModelKind::Cnn { filters } => Some(CnnShape {
+            height,
+            width,
+            channels,
+            filters: filters.clone(),
+            hidden: cfg.hidden.clone(),
+            classes: data.classes,
+        }),
+    }
+}
+
 /// Train one network with `hidden` as its activation and evaluate it after every epoch.
+///
+/// # Panics
+/// When a convolutional network does not fit its images (the run's plan checks that first:
+/// see [`CnnShape::blocks`]).
 pub fn train(
     hidden: &Hidden,
     data: &Data<'_>,
@@ -148,15 +219,35 @@ pub fn train(
 ) -> Outcome {
     let _ftz = FlushDenormals::new();
     let start = Instant::now();
-    let mut sizes = vec![data.train.features];
-    sizes.extend(&cfg.hidden);
-    sizes.push(data.classes);
-    let mut mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
-    let mut adam = Adam::new(cfg.adam, mlp.parameter_count());
-    let mut grads = AlignedVec::zeros(mlp.parameter_count());
-    let mut ws = Workspace::new(&mlp, cfg.batch_size);
-    let mut eval_ws = Workspace::new(&mlp, EVAL_ROWS);
-    let mut probe = Probe::new(&mlp, SAMPLE_EVERY);
+    match cnn_shape(cfg, data) {
+        None => {
+            let mut sizes = vec![data.train.features];
+            sizes.extend(&cfg.hidden);
+            sizes.push(data.classes);
+            let mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
+            fit(mlp, start, data, cfg, on_progress)
+        }
+        Some(shape) => {
+            let cnn = Cnn::new(&shape, hidden.clone(), cfg.init, cfg.seed)
+                .unwrap_or_else(|e| panic!("{e}"));
+            fit(cnn, start, data, cfg, on_progress)
+        }
+    }
+}
+
+/// The training loop for any [`Model`]; `start` is when building the model began.
+fn fit<M: Model>(
+    mut model: M,
+    start: Instant,
+    data: &Data<'_>,
+    cfg: &TrainConfig,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Outcome {
+    let mut adam = Adam::new(cfg.adam, model.parameter_count());
+    let mut grads = AlignedVec::zeros(model.parameter_count());
+    let mut ws = model.workspace(cfg.batch_size);
+    let mut eval_ws = model.workspace(M::EVAL_ROWS);
+    let mut probe = model.probe(SAMPLE_EVERY);
     let mut batch = Batch::default();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -166,7 +257,7 @@ pub fn train(
     let batches = order.len().div_ceil(cfg.batch_size);
 
     let mut outcome = Outcome {
-        parameters: mlp.parameter_count(),
+        parameters: model.parameter_count(),
         epochs: Vec::new(),
         diverged: None,
         train_seconds: 0.0,
@@ -179,8 +270,8 @@ pub fn train(
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
             batch.fill(data.train, idx);
-            mlp.forward(&batch, &mut ws, Mode::Train(&mut noise_rng));
-            let (logits, dlogits) = ws.logits_and_grad();
+            model.forward(&batch, &mut ws, Mode::Train(&mut noise_rng));
+            let (logits, dlogits) = model.logits_and_grad(&mut ws);
             let (loss, right) = softmax_cross_entropy(
                 logits,
                 &batch.labels,
@@ -197,10 +288,10 @@ pub fn train(
                 train_seconds += epoch_start.elapsed().as_secs_f64();
                 break 'epochs;
             }
-            mlp.backward(&batch, &mut ws, &mut grads);
-            adam.update(&mut mlp.params, &grads);
-            if probe.samples(b) {
-                probe.observe(&mlp, &ws, &grads, &adam);
+            model.backward(&batch, &mut ws, &mut grads);
+            adam.update(model.params_mut(), &grads);
+            if let Some(p) = probe.as_mut().filter(|p| p.samples(b)) {
+                model.observe(p, &ws, &grads, &adam);
             }
             loss_sum += loss;
             correct += right;
@@ -215,14 +306,16 @@ pub fn train(
                 }));
             }
         }
-        let layers = probe.finish_epoch(&mlp);
+        let layers = probe
+            .as_mut()
+            .map_or_else(Vec::new, |p| model.finish_epoch(p));
         let val = data
             .val
-            .map(|v| evaluate(&mlp, v, &mut eval_ws, &mut batch));
+            .map(|v| evaluate(&model, v, &mut eval_ws, &mut batch));
         let seconds = epoch_start.elapsed().as_secs_f64();
         train_seconds += seconds;
         let test_start = Instant::now();
-        let test = evaluate(&mlp, data.test, &mut eval_ws, &mut batch);
+        let test = evaluate(&model, data.test, &mut eval_ws, &mut batch);
         outcome.eval_seconds = test_start.elapsed().as_secs_f64();
         // The epoch's last update can blow the weights up after the last finite training loss.
         let bad_eval = [("validation", val), ("test", Some(test))]
@@ -255,15 +348,22 @@ pub fn train(
     outcome
 }
 
-/// Mean loss and accuracy of `mlp` on `samples`, in chunks of the workspace's capacity.
-pub fn evaluate(mlp: &Mlp, samples: Samples<'_>, ws: &mut Workspace, batch: &mut Batch) -> Metrics {
+/// Mean loss and accuracy of `model` on `samples`, in chunks of `M::EVAL_ROWS` (the
+/// capacity of `ws`, made by [`Model::workspace`] with it).
+pub fn evaluate<M: Model>(
+    model: &M,
+    samples: Samples<'_>,
+    ws: &mut M::Workspace,
+    batch: &mut Batch,
+) -> Metrics {
     let (mut loss, mut correct) = (0.0f64, 0usize);
     let mut start = 0;
     while start < samples.len() {
-        let rows = ws.capacity().min(samples.len() - start);
+        let rows = M::EVAL_ROWS.min(samples.len() - start);
         batch.fill_range(samples, start, rows);
-        mlp.forward(batch, ws, Mode::Eval);
-        let (l, c) = softmax_cross_entropy(ws.logits(), &batch.labels, mlp.classes(), None);
+        model.forward(batch, ws, Mode::Eval);
+        let logits = model.logits(ws);
+        let (l, c) = softmax_cross_entropy(logits, &batch.labels, model.classes(), None);
         loss += l;
         correct += c;
         start += rows;

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const SUMMARY_HEADER: &str = "activation,seed,status,epochs,batch_size,hidden,learning_rate,train_samples,val_samples,test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy,dataset";
-const EPOCHS_HEADER: &str = "activation,seed,epoch,seconds,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,dataset";
+const SUMMARY_HEADER: &str = "activation,seed,status,epochs,batch_size,model,conv,hidden,learning_rate,train_samples,val_samples,test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy,dataset";
+const EPOCHS_HEADER: &str = "activation,seed,model,epoch,seconds,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,dataset";
 const LAYERS_HEADER: &str = "activation,seed,epoch,layer,units,sampled_batches,grad_rms,weight_norm,update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset";
 /// 784-128-64-10: weights and biases.
 const PARAMETERS: usize = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10;

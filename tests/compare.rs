@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use actbench::compare::{CompareError, CompareOptions, RegressionKind, compare};
 use actbench::report::{Format, render_run_summary};
 use actbench::results::read::{ReadError, read_summary};
-use actbench::results::{RunStatus, SUMMARY_COLUMNS, SummaryRow};
+use actbench::results::{Network, RunStatus, SUMMARY_COLUMNS, SummaryRow};
 use actbench::stats::welch_t_test;
 use tempfile::TempDir;
 
@@ -20,6 +20,8 @@ fn row(act: &str, seed: u64, acc: f64, loss: f64, spe: f64) -> SummaryRow {
         status: RunStatus::Ok,
         epochs: 5,
         batch_size: 64,
+        model: Network::Mlp,
+        conv: String::new(),
         hidden: "128-64".into(),
         learning_rate: 0.1,
         train_samples: 50_000,
@@ -142,19 +144,19 @@ fn summary_row_writes_and_reads_the_exact_format() {
     assert_eq!(lines[0], SUMMARY_COLUMNS.join(","));
     assert_eq!(
         lines[0],
-        "activation,seed,status,epochs,batch_size,hidden,learning_rate,train_samples,val_samples,\
+        "activation,seed,status,epochs,batch_size,model,conv,hidden,learning_rate,train_samples,val_samples,\
          test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,\
          final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy,\
          dataset"
     );
     assert_eq!(
         lines[1],
-        "relu,1,ok,5,64,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,\
+        "relu,1,ok,5,64,mlp,,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,\
          0.06968,0.99,0.0871,0.9733,0.0871,0.9733,mnist"
     );
     assert_eq!(
         lines[2],
-        "leaky_relu:0.1,2,diverged,5,64,128-64,0.1,50000,10000,10000,109386,4,,,,,,,,,,mnist"
+        "leaky_relu:0.1,2,diverged,5,64,mlp,,128-64,0.1,50000,10000,10000,109386,4,,,,,,,,,,mnist"
     );
     // Both a folder and the CSV itself are accepted.
     assert_eq!(read_summary(&run).unwrap(), rows);
@@ -1107,7 +1109,7 @@ fn header() -> String {
     SUMMARY_COLUMNS.join(",")
 }
 
-const GOOD_LINE: &str = "relu,1,ok,5,64,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,0.07,0.99,0.09,0.97,0.0871,0.9733,mnist";
+const GOOD_LINE: &str = "relu,1,ok,5,64,mlp,,128-64,0.1,50000,10000,10000,109386,4,1.05,0.21,0.5,0.07,0.99,0.09,0.97,0.0871,0.9733,mnist";
 
 /// GOOD_LINE with cell `column` replaced.
 fn line_with(column: &str, value: &str) -> String {
@@ -1172,7 +1174,7 @@ fn empty_and_header_only_files_are_errors() {
 #[test]
 fn missing_or_renamed_columns_are_errors() {
     let expected_list = header();
-    let without_last = SUMMARY_COLUMNS[..20].join(",");
+    let without_last = SUMMARY_COLUMNS[..SUMMARY_COLUMNS.len() - 1].join(",");
     assert_eq!(
         bad_csv(&format!("{without_last}\n")),
         format!("FILE: bad header: missing column(s) `test_accuracy` (expected: {expected_list})")
@@ -1250,7 +1252,7 @@ fn ragged_and_duplicate_rows_are_errors() {
     let short = GOOD_LINE.rsplit_once(',').unwrap().0;
     assert_eq!(
         bad_csv(&format!("{h}\n{GOOD_LINE}\n{short}\n")),
-        "FILE: line 3: expected 22 fields, found 21"
+        "FILE: line 3: expected 24 fields, found 23"
     );
     assert_eq!(
         bad_csv(&format!("{h}\n{GOOD_LINE}\n{GOOD_LINE}\n")),

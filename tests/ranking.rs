@@ -7,7 +7,7 @@ use actbench::ranking::render::{PAIR_COLUMNS, RANKING_COLUMNS, render};
 use actbench::ranking::stats::{SeedsNeeded, holm, paired_t_test, sign_flip_test};
 use actbench::ranking::{Design, Metric, rank};
 use actbench::report::Format;
-use actbench::results::{RunStatus, SummaryRow};
+use actbench::results::{Network, RunStatus, SummaryRow};
 use assert_cmd::Command;
 use tempfile::TempDir;
 
@@ -18,6 +18,8 @@ fn row(act: &str, seed: u64, acc: f64, loss: f64) -> SummaryRow {
         status: RunStatus::Ok,
         epochs: 5,
         batch_size: 32,
+        model: Network::Mlp,
+        conv: String::new(),
         hidden: "128-64".into(),
         learning_rate: 0.001,
         train_samples: 48_000,
@@ -211,7 +213,8 @@ fn rank_command_writes_tidy_csvs_and_pictures() {
     assert_eq!(lines[0], RANKING_COLUMNS.join(","));
     assert_eq!(lines.len(), 1 + 2 * 3, "one row per metric and activation");
     assert!(
-        lines[1].starts_with("mnist,128-64,5,32,0.001,48000,12000,10000,test_accuracy,1,best,5,"),
+        lines[1]
+            .starts_with("mnist,mlp,,128-64,5,32,0.001,48000,12000,10000,test_accuracy,1,best,5,"),
         "{}",
         lines[1]
     );

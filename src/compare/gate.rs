@@ -465,10 +465,12 @@ fn side_stats(rows: &[&SummaryRow]) -> SideStats {
 /// Records configuration fields whose values differ between the sides.
 fn check_config(act: &str, base: &[&SummaryRow], cand: &[&SummaryRow], findings: &mut Findings) {
     type Field = (&'static str, fn(&SummaryRow) -> String);
-    const FIELDS: [Field; 8] = [
+    const FIELDS: [Field; 10] = [
         ("dataset", |r| r.dataset.clone()),
         ("epochs", |r| r.epochs.to_string()),
         ("batch_size", |r| r.batch_size.to_string()),
+        ("model", |r| r.model.to_string()),
+        ("conv", |r| r.conv.clone()),
         ("hidden", |r| r.hidden.clone()),
         ("learning_rate", |r| r.learning_rate.to_string()),
         ("train_samples", |r| r.train_samples.to_string()),

@@ -99,6 +99,41 @@ impl CnnShape {
         })
     }
 
+    /// Kernels, biases and dense weights (PReLU's slopes not included), or `None` when the
+    /// count overflows; an error when the image is too small for the blocks.
+    pub fn parameters(&self) -> Result<Option<usize>, String> {
+        let blocks = self.blocks()?;
+        let mut count = Some(0usize);
+        let mut add = |n: Option<usize>| count = count.zip(n).and_then(|(a, b)| a.checked_add(b));
+        for (conv, _) in &blocks {
+            let kernel = (9 * conv.in_channels).checked_mul(conv.out_channels);
+            add(kernel.and_then(|k| k.checked_add(conv.out_channels)));
+        }
+        let mut widths = vec![self.flattened()?];
+        widths.extend(&self.hidden);
+        widths.push(self.classes);
+        for p in widths.windows(2) {
+            add(p[0].checked_mul(p[1]).and_then(|w| w.checked_add(p[1])));
+        }
+        Ok(count)
+    }
+
+    /// Values the training buffers hold per image (patches, pre-activations, activations,
+    /// pooled values and their gradients), or `None` when the count overflows: the memory a
+    /// batch needs is about 4 bytes times this times the batch size.
+    pub fn buffer_values_per_image(&self) -> Result<Option<usize>, String> {
+        let mut count = Some(0usize);
+        for (conv, pool) in self.blocks()? {
+            let patches = conv.out_pixels().checked_mul(conv.patch());
+            let maps = conv.out_size().checked_mul(4);
+            let pooled = pool.out_size().checked_mul(3);
+            for n in [patches, patches, maps, pooled] {
+                count = count.zip(n).and_then(|(a, b)| a.checked_add(b));
+            }
+        }
+        Ok(count)
+    }
+
     /// A short description, e.g. `28x28x1-c32-p-c64-p-d64-10`.
     pub fn describe(&self) -> String {
         let mut s = format!("{}x{}x{}", self.height, self.width, self.channels);

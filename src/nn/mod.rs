@@ -14,6 +14,7 @@ pub mod input;
 pub mod kernels;
 pub mod loss;
 pub mod mlp;
+pub mod model;
 pub mod pool;
 
 pub use activation::{Activation, Builtin, Hidden};
@@ -23,6 +24,7 @@ pub use cnn::{Cnn, CnnShape, CnnWorkspace};
 pub use diagnostics::{LayerStats, Probe};
 pub use input::{Batch, Samples, Split};
 pub use mlp::{Init, Mlp, Mode, Workspace};
+pub use model::Model;
 
 /// Flush denormal floats to zero on this thread while the guard lives.
 ///

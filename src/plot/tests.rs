@@ -4,8 +4,8 @@ use std::path::Path;
 use super::activations::{KinkMarks, derivative_segments, kink_marks};
 use super::curves::EpochAxis;
 use super::*;
-use crate::results::EpochRow;
 use crate::results::read::read_epochs;
+use crate::results::{EpochRow, Network};
 
 /// Decodes a PNG written by this module into (width, height, RGB bytes).
 fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {
@@ -86,6 +86,7 @@ fn rows() -> Vec<EpochRow> {
                 rows.push(EpochRow {
                     activation: activation.to_owned(),
                     seed,
+                    model: Network::Mlp,
                     epoch,
                     seconds: 1.25,
                     train_loss: 1.0 / e,
@@ -249,6 +250,7 @@ fn curves_tolerate_missing_validation_and_diverged_runs() {
             rows.push(EpochRow {
                 activation: activation.to_owned(),
                 seed: 1,
+                model: Network::Mlp,
                 epoch,
                 seconds: 1.0,
                 train_loss: 1.0 / f64::from(epoch),
@@ -332,10 +334,10 @@ fn epochs_csv_round_trips_with_exact_header() {
     }
     writer.flush().unwrap();
     let text = fs::read_to_string(dir.path().join("epochs.csv")).unwrap();
-    assert_eq!(
-        text.lines().next(),
-        Some(format!("{HEADER_LINE},dataset").as_str())
-    );
+    // The written header has the model column after the seed; HEADER_LINE (an older
+    // file's, without model and dataset) reads too.
+    let written = format!("{HEADER_LINE},dataset").replace("seed,epoch", "seed,model,epoch");
+    assert_eq!(text.lines().next(), Some(written.as_str()));
     assert_eq!(read_epochs(dir.path()).unwrap(), rows);
     plot_run(dir.path()).unwrap();
     assert_eq!(

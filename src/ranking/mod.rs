@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::results::schema::Network;
 use crate::results::{RunStatus, SummaryRow};
 use stats::{MeanCi, SeedsNeeded};
 
@@ -200,7 +201,11 @@ pub fn has_repeats(rows: &[SummaryRow]) -> bool {
 pub struct Configuration {
     /// The dataset.
     pub dataset: String,
-    /// Hidden layer widths, e.g. `128-64`.
+    /// The network, `mlp` or `cnn`.
+    pub model: Network,
+    /// Filters of the conv blocks, e.g. `32-64`; empty for `mlp`.
+    pub conv: String,
+    /// Hidden (dense) layer widths, e.g. `128-64`.
     pub hidden: String,
     /// Passes over the training set.
     pub epochs: usize,
@@ -221,6 +226,8 @@ impl Configuration {
     pub fn of(row: &SummaryRow) -> Configuration {
         Configuration {
             dataset: row.dataset.clone(),
+            model: row.model,
+            conv: row.conv.clone(),
             hidden: row.hidden.clone(),
             epochs: row.epochs,
             batch_size: row.batch_size,
@@ -234,15 +241,14 @@ impl Configuration {
 
 impl std::fmt::Display for Configuration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, ", self.dataset)?;
+        if self.model == Network::Cnn {
+            write!(f, "cnn conv {}, ", self.conv)?;
+        }
         write!(
             f,
-            "{}, hidden {}, {} epochs, batch {}, lr {}, {} training samples",
-            self.dataset,
-            self.hidden,
-            self.epochs,
-            self.batch_size,
-            self.learning_rate,
-            self.train_samples
+            "hidden {}, {} epochs, batch {}, lr {}, {} training samples",
+            self.hidden, self.epochs, self.batch_size, self.learning_rate, self.train_samples
         )
     }
 }

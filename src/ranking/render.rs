@@ -5,10 +5,13 @@ use serde::Serialize;
 use super::stats::{ALPHA, SeedsNeeded};
 use super::{Configuration, Design, MetricRanking, Pair};
 use crate::report::Format;
+use crate::results::schema::Network;
 
 /// Column names of `ranking.csv`, in file order; [`RankingRow`]'s fields follow it.
-pub const RANKING_COLUMNS: [&str; 18] = [
+pub const RANKING_COLUMNS: [&str; 20] = [
     "dataset",
+    "model",
+    "conv",
     "hidden",
     "epochs",
     "batch_size",
@@ -31,8 +34,12 @@ pub const RANKING_COLUMNS: [&str; 18] = [
 /// One row of `ranking.csv`: one activation in one metric's ranking.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RankingRow {
-    /// The dataset (as in `summary.csv`, like the next seven columns).
+    /// The dataset (as in `summary.csv`, like the next nine columns).
     pub dataset: String,
+    /// The network, `mlp` or `cnn`.
+    pub model: Network,
+    /// Filters of the conv blocks; empty for `mlp`.
+    pub conv: String,
     /// Hidden layer widths.
     pub hidden: String,
     /// Epochs.
@@ -70,8 +77,10 @@ pub struct RankingRow {
 }
 
 /// Column names of `ranking_pairs.csv`, in file order; [`PairRow`]'s fields follow it.
-pub const PAIR_COLUMNS: [&str; 25] = [
+pub const PAIR_COLUMNS: [&str; 27] = [
     "dataset",
+    "model",
+    "conv",
     "hidden",
     "epochs",
     "batch_size",
@@ -101,8 +110,12 @@ pub const PAIR_COLUMNS: [&str; 25] = [
 /// One row of `ranking_pairs.csv`: two activations compared under one metric.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PairRow {
-    /// The dataset (as in `summary.csv`, like the next seven columns).
+    /// The dataset (as in `summary.csv`, like the next nine columns).
     pub dataset: String,
+    /// The network, `mlp` or `cnn`.
+    pub model: Network,
+    /// Filters of the conv blocks; empty for `mlp`.
+    pub conv: String,
     /// Hidden layer widths.
     pub hidden: String,
     /// Epochs.
@@ -162,6 +175,8 @@ pub fn ranking_rows(rankings: &[MetricRanking]) -> Vec<RankingRow> {
             let c = &r.configuration;
             r.entries.iter().map(move |e| RankingRow {
                 dataset: c.dataset.clone(),
+                model: c.model,
+                conv: c.conv.clone(),
                 hidden: c.hidden.clone(),
                 epochs: c.epochs,
                 batch_size: c.batch_size,
@@ -200,6 +215,8 @@ pub fn pair_rows(rankings: &[MetricRanking]) -> Vec<PairRow> {
 pub fn pair_row(c: &Configuration, metric: &'static str, p: &Pair) -> PairRow {
     PairRow {
         dataset: c.dataset.clone(),
+        model: c.model,
+        conv: c.conv.clone(),
         hidden: c.hidden.clone(),
         epochs: c.epochs,
         batch_size: c.batch_size,

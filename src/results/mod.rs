@@ -16,5 +16,6 @@ pub mod run_json;
 pub mod schema;
 
 pub use schema::{
-    EPOCH_COLUMNS, EpochRow, LAYER_COLUMNS, LayerRow, RunStatus, SUMMARY_COLUMNS, SummaryRow,
+    EPOCH_COLUMNS, EpochRow, LAYER_COLUMNS, LayerRow, Network, RunStatus, SUMMARY_COLUMNS,
+    SummaryRow,
 };

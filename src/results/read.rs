@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use super::schema::{
-    EPOCH_COLUMNS, EPOCH_OPTIONAL, EpochRow, LAYER_COLUMNS, LAYER_OPTIONAL, LayerRow, RunStatus,
-    SUMMARY_COLUMNS, SUMMARY_OPTIONAL, SummaryRow,
+    EPOCH_COLUMNS, EPOCH_OPTIONAL, EpochRow, LAYER_COLUMNS, LAYER_OPTIONAL, LayerRow, Network,
+    RunStatus, SUMMARY_COLUMNS, SUMMARY_OPTIONAL, SummaryRow,
 };
 
 /// Largest loss a run can write. Each sample's loss is a finite `f32` (a non-finite one stops
@@ -415,7 +415,10 @@ fn quote_list(names: &[&str]) -> String {
 }
 
 fn parse_summary(path: &Path, bytes: &[u8]) -> Result<Vec<SummaryRow>, ReadError> {
-    let lines = parse_csv::<SummaryRow>(path, bytes, &SUMMARY, check_status_cell)?;
+    let lines = parse_csv::<SummaryRow>(path, bytes, &SUMMARY, |h, r| {
+        check_status_cell(h, r)?;
+        check_model_cell(h, r)
+    })?;
     let mut first_line: HashMap<(&str, u64), u64> = HashMap::new();
     for Line { line, row } in &lines {
         check_summary_row(row).map_err(|(c, d)| row_error(path, *line, Some(c), d))?;
@@ -435,7 +438,7 @@ fn parse_summary(path: &Path, bytes: &[u8]) -> Result<Vec<SummaryRow>, ReadError
 }
 
 fn parse_epochs(path: &Path, bytes: &[u8]) -> Result<Vec<EpochRow>, ReadError> {
-    let lines = parse_csv::<EpochRow>(path, bytes, &EPOCHS, |_, _| Ok(()))?;
+    let lines = parse_csv::<EpochRow>(path, bytes, &EPOCHS, check_model_cell)?;
     let mut first_line: HashMap<(&str, u64, u32), u64> = HashMap::new();
     for Line { line, row } in &lines {
         check_epoch_row(row).map_err(|(c, d)| row_error(path, *line, Some(c), d))?;
@@ -521,9 +524,27 @@ fn check_activation(name: &str) -> Result<(), CellFault> {
     Ok(())
 }
 
+/// `conv` holds filter counts like `32-64` for a `cnn` and nothing for an `mlp`.
+fn check_conv(row: &SummaryRow) -> Result<(), CellFault> {
+    let filters = |s: &str| {
+        s.split('-')
+            .all(|f| f.parse::<usize>().is_ok_and(|f| f > 0))
+    };
+    match row.model {
+        Network::Mlp if row.conv.is_empty() => Ok(()),
+        Network::Mlp => Err(("conv", format!("`{}` given for model mlp", row.conv))),
+        Network::Cnn if filters(&row.conv) => Ok(()),
+        Network::Cnn => Err((
+            "conv",
+            format!("`{}` is not filter counts like 32-64", row.conv),
+        )),
+    }
+}
+
 fn check_summary_row(row: &SummaryRow) -> Result<(), CellFault> {
     use Quantity::*;
     check_activation(&row.activation)?;
+    check_conv(row)?;
     if !(row.learning_rate.is_finite() && row.learning_rate > 0.0) {
         return Err((
             "learning_rate",
@@ -643,6 +664,22 @@ fn check_status_cell(
     }
 }
 
+/// Checked before serde, whose enum errors do not say which column failed. A missing
+/// `model` column is an older file's: the dense network.
+fn check_model_cell(
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Result<(), CellFault> {
+    let index = headers.iter().position(|h| h == "model");
+    match index.map(|i| record.get(i).unwrap_or("")) {
+        None | Some("mlp" | "cnn") => Ok(()),
+        Some(value) => Err((
+            "model",
+            format!("`{value}` is not a model (expected `mlp` or `cnn`)"),
+        )),
+    }
+}
+
 /// Turns a serde cell error into "line N, column `x`: `abc` is not a number".
 fn cell_error(
     path: &Path,
@@ -754,6 +791,56 @@ mod tests {
         assert_eq!(rows[0].train_loss, MAX_LOSS);
     }
 
+    /// Files from before the convolutional network have no `model`/`conv` columns: their rows
+    /// are the dense network's. New files' model and conv cells are checked together.
+    #[test]
+    fn rows_without_model_columns_are_the_dense_networks() {
+        let old = "activation,seed,status,epochs,batch_size,hidden,learning_rate,train_samples,val_samples,test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy";
+        let cells = "relu,42,ok,1,32,128-64,0.001,4800,1200,10000,109386,2,1.5,1.5,0.1,0.3,0.9,0.2,0.9,0.2,0.9";
+        let rows = summary_from_bytes(format!("{old}\n{cells}\n").as_bytes()).unwrap();
+        assert_eq!((rows[0].model, rows[0].conv.as_str()), (Network::Mlp, ""));
+        let new = old.replace(",hidden,", ",model,conv,hidden,");
+        for (model, expected) in [
+            ("cnn,32-64", Ok((Network::Cnn, "32-64"))),
+            ("mlp,", Ok((Network::Mlp, ""))),
+            (
+                "resnet,",
+                Err("column `model`: `resnet` is not a model (expected `mlp` or `cnn`)"),
+            ),
+            (
+                "cnn,",
+                Err("column `conv`: `` is not filter counts like 32-64"),
+            ),
+            (
+                "cnn,32-0",
+                Err("column `conv`: `32-0` is not filter counts"),
+            ),
+            ("mlp,32", Err("column `conv`: `32` given for model mlp")),
+        ] {
+            let line = cells.replace(",128-64,", &format!(",{model},64,"));
+            let read = summary_from_bytes(format!("{new}\n{line}\n").as_bytes());
+            match (read, expected) {
+                (Ok(rows), Ok(want)) => assert_eq!((rows[0].model, rows[0].conv.as_str()), want),
+                (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{e}"),
+                (got, want) => panic!("{model}: {got:?}, expected {want:?}"),
+            }
+        }
+        let epochs = "activation,seed,epoch,seconds,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy\nrelu,42,1,1.5,0.3,0.9,,,0.2,0.9\n";
+        assert_eq!(
+            epochs_from_bytes(epochs.as_bytes()).unwrap()[0].model,
+            Network::Mlp
+        );
+        let with_model = epochs.replace("seed,epoch", "seed,model,epoch");
+        let cnn = with_model.replace("42,1,", "42,cnn,1,");
+        assert_eq!(
+            epochs_from_bytes(cnn.as_bytes()).unwrap()[0].model,
+            Network::Cnn
+        );
+        let bad = with_model.replace("42,1,", "42,CNN,1,");
+        let e = epochs_from_bytes(bad.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("column `model`: `CNN` is not a model"), "{e}");
+    }
+
     #[test]
     fn layers_refuse_values_no_run_writes() {
         let header = LAYER_COLUMNS.join(",");
@@ -816,7 +903,8 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             format!(
-                "epochs.csv: bad header: repeated column(s) `seed` (expected: {EPOCH_HEADER},dataset)"
+                "epochs.csv: bad header: repeated column(s) `seed` (expected: {})",
+                EPOCH_COLUMNS.join(",")
             )
         );
     }

@@ -1,14 +1,32 @@
 //! Result rows built from what training reports: one [`EpochRow`] per finished epoch, one
 //! [`LayerRow`] per hidden layer of each finished epoch, one [`SummaryRow`] per finished job.
 
+use super::schema::Network;
 use super::{EpochRow, LayerRow, RunStatus, SummaryRow};
-use crate::train::{EpochRecord, Outcome, TrainConfig};
+use crate::train::{EpochRecord, ModelKind, Outcome, TrainConfig};
 
-/// The `epochs.csv` row of one finished epoch of activation `name` with `seed` on `dataset`.
-pub fn epoch_row(name: &str, seed: u64, dataset: &str, r: &EpochRecord) -> EpochRow {
+impl From<&ModelKind> for Network {
+    fn from(kind: &ModelKind) -> Network {
+        match kind {
+            ModelKind::Mlp => Network::Mlp,
+            ModelKind::Cnn { .. } => Network::Cnn,
+        }
+    }
+}
+
+/// The `epochs.csv` row of one finished epoch of activation `name` with `seed`, a `model`
+/// trained on `dataset`.
+pub fn epoch_row(
+    name: &str,
+    seed: u64,
+    dataset: &str,
+    model: Network,
+    r: &EpochRecord,
+) -> EpochRow {
     EpochRow {
         activation: name.to_string(),
         seed,
+        model,
         epoch: r.epoch as u32,
         seconds: r.seconds,
         train_loss: r.train.loss,
@@ -72,12 +90,9 @@ pub fn summary_row(
         },
         epochs: cfg.epochs,
         batch_size: cfg.batch_size,
-        hidden: cfg
-            .hidden
-            .iter()
-            .map(|w| w.to_string())
-            .collect::<Vec<_>>()
-            .join("-"),
+        model: (&cfg.model).into(),
+        conv: joined(cfg.model.filters()),
+        hidden: joined(&cfg.hidden),
         // Through its shortest decimal form, so 0.001f32 is written 0.001, not 0.0010000000474974513.
         learning_rate: cfg
             .adam
@@ -103,4 +118,13 @@ pub fn summary_row(
         test_accuracy: metric(&|e| Some(e.test.accuracy)),
         dataset: dataset.to_string(),
     }
+}
+
+/// Widths joined by `-`, e.g. `128-64`.
+fn joined(widths: &[usize]) -> String {
+    widths
+        .iter()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
 }

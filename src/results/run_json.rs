@@ -11,7 +11,9 @@
 //! files take only the parts they use, leniently, through [`super::read::read_run_json`].
 
 use super::meta::Calibration;
-use crate::nn::Init;
+use super::schema::Network;
+use crate::nn::{CnnShape, Init};
+use crate::train::ModelKind;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -55,6 +57,10 @@ pub struct RunJson {
 pub struct RunConfig {
     /// Activation names, in job order (as given, with any parameter: `leaky_relu:0.1`).
     pub activations: Vec<String>,
+    /// The network's layers; absent in files from before the convolutional network (their
+    /// network is the dense one: `hidden`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
     /// Mini-batch size.
     pub batch_size: usize,
     /// The dataset (`mnist`, `fashion-mnist`, `cifar10`, or the name of data given through the
@@ -83,6 +89,110 @@ pub struct RunConfig {
     pub val_samples: usize,
     /// The fraction of the training images held out for validation.
     pub val_split: f64,
+}
+
+/// `config.architecture`: the network as trained, layer by layer. Every hidden layer applies
+/// the job's activation; PReLU adds one learnable slope per channel of each conv layer and per
+/// unit of each hidden dense layer (counted in `summary.csv`'s `parameters`, not here).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// `mlp` or `cnn`.
+    pub model: Network,
+    /// One image as `[height, width, channels]`.
+    pub input: [usize; 3],
+    /// The layers from input to logits.
+    pub layers: Vec<Layer>,
+    /// Weights and biases of every layer (PReLU's slopes not included).
+    pub parameters: usize,
+}
+
+/// One layer of [`Architecture`], tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Layer {
+    /// 3x3 convolution, valid padding, stride 1, then the activation.
+    Conv3x3 {
+        /// Output channels.
+        filters: usize,
+        /// Output as `[height, width, channels]`.
+        output: [usize; 3],
+        /// Kernel weights and biases.
+        parameters: usize,
+    },
+    /// 2x2 max-pooling, stride 2 (an odd last row or column is dropped).
+    MaxPool2x2 {
+        /// Output as `[height, width, channels]`.
+        output: [usize; 3],
+    },
+    /// The image as one vector, in height, width, channel order.
+    Flatten {
+        /// Values per image.
+        output: usize,
+    },
+    /// Fully connected layer; the activation follows unless it is the last (the logits).
+    Dense {
+        /// Output units.
+        units: usize,
+        /// Weights and biases.
+        parameters: usize,
+    },
+}
+
+impl Architecture {
+    /// The network of `model` with dense `hidden` widths for images of `(channels, height,
+    /// width)` and `classes` classes, or why the images are too small for its conv blocks.
+    pub fn new(
+        model: &ModelKind,
+        hidden: &[usize],
+        (channels, height, width): (usize, usize, usize),
+        classes: usize,
+    ) -> Result<Architecture, String> {
+        let mut layers = Vec::new();
+        let mut inputs = channels * height * width;
+        if let ModelKind::Cnn { filters } = model {
+            let shape = CnnShape {
+                height,
+                width,
+                channels,
+                filters: filters.clone(),
+                hidden: hidden.to_vec(),
+                classes,
+            };
+            for (conv, pool) in shape.blocks()? {
+                let c = conv.out_channels;
+                layers.push(Layer::Conv3x3 {
+                    filters: c,
+                    output: [conv.out_height(), conv.out_width(), c],
+                    parameters: conv.weights() + c,
+                });
+                layers.push(Layer::MaxPool2x2 {
+                    output: [pool.out_height(), pool.out_width(), c],
+                });
+            }
+            inputs = shape.flattened()?;
+        }
+        layers.push(Layer::Flatten { output: inputs });
+        for &units in hidden.iter().chain([&classes]) {
+            layers.push(Layer::Dense {
+                units,
+                parameters: inputs * units + units,
+            });
+            inputs = units;
+        }
+        let parameters = layers
+            .iter()
+            .map(|l| match l {
+                Layer::Conv3x3 { parameters, .. } | Layer::Dense { parameters, .. } => *parameters,
+                _ => 0,
+            })
+            .sum();
+        Ok(Architecture {
+            model: model.into(),
+            input: [height, width, channels],
+            layers,
+            parameters,
+        })
+    }
 }
 
 /// `config.optimizer`: Adam and its constants.
@@ -202,6 +312,56 @@ mod tests {
         assert_eq!(parsed.total_seconds.map(|s| s > 0.0), Some(true));
         let written = serde_json::to_string_pretty(&parsed).unwrap();
         assert_eq!(format!("{written}\n"), text);
+    }
+
+    /// The tutorial's network on both image shapes: 1600 and 2304 values flattened, and
+    /// parameter counts as Keras's `model.summary()` gives them.
+    #[test]
+    fn architecture_of_the_tutorials_network() {
+        let cnn = ModelKind::tutorial_cnn();
+        let mnist = Architecture::new(&cnn, &[64], (1, 28, 28), 10).unwrap();
+        assert_eq!(
+            mnist.layers,
+            [
+                Layer::Conv3x3 {
+                    filters: 32,
+                    output: [26, 26, 32],
+                    parameters: 320
+                },
+                Layer::MaxPool2x2 {
+                    output: [13, 13, 32]
+                },
+                Layer::Conv3x3 {
+                    filters: 64,
+                    output: [11, 11, 64],
+                    parameters: 18_496
+                },
+                Layer::MaxPool2x2 { output: [5, 5, 64] },
+                Layer::Flatten { output: 1600 },
+                Layer::Dense {
+                    units: 64,
+                    parameters: 102_464
+                },
+                Layer::Dense {
+                    units: 10,
+                    parameters: 650
+                },
+            ]
+        );
+        assert_eq!(mnist.parameters, 121_930);
+        assert_eq!(mnist.input, [28, 28, 1]);
+        let cifar = Architecture::new(&cnn, &[64], (3, 32, 32), 10).unwrap();
+        assert_eq!(cifar.layers[4], Layer::Flatten { output: 2304 });
+        assert_eq!(cifar.parameters, 896 + 18_496 + 147_520 + 650);
+        let mlp = Architecture::new(&ModelKind::Mlp, &[128, 64], (1, 28, 28), 10).unwrap();
+        assert_eq!(mlp.parameters, 109_386);
+        assert_eq!(mlp.layers.len(), 4);
+        let json = serde_json::to_value(&mnist.layers[0]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "conv3x3", "filters": 32, "output": [26, 26, 32], "parameters": 320})
+        );
+        assert!(Architecture::new(&cnn, &[64], (1, 9, 9), 10).is_err());
     }
 
     #[test]

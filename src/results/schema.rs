@@ -9,12 +9,14 @@
 use serde::{Deserialize, Serialize};
 
 /// Column names of `summary.csv`, in file order. [`SummaryRow`]'s fields follow it.
-pub const SUMMARY_COLUMNS: [&str; 22] = [
+pub const SUMMARY_COLUMNS: [&str; 24] = [
     "activation",
     "seed",
     "status",
     "epochs",
     "batch_size",
+    "model",
+    "conv",
     "hidden",
     "learning_rate",
     "train_samples",
@@ -36,12 +38,41 @@ pub const SUMMARY_COLUMNS: [&str; 22] = [
 
 /// Columns of `summary.csv` that files written by older versions may lack; the reader gives
 /// their fields a serde default: `dataset` (added with Fashion-MNIST; before it every run
-/// trained on MNIST).
-pub const SUMMARY_OPTIONAL: [&str; 1] = ["dataset"];
+/// trained on MNIST); `model` and `conv` (added with the convolutional network; a file
+/// without them is the dense network's: `mlp`, no conv blocks).
+pub const SUMMARY_OPTIONAL: [&str; 3] = ["dataset", "model", "conv"];
 
 /// The dataset of rows written before the `dataset` column existed.
 pub fn default_dataset() -> String {
     "mnist".into()
+}
+
+/// The kind of network a row trained; written `mlp` / `cnn`. Files from before the
+/// convolutional network have no `model` column: their rows read as `mlp`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// The dense network (multilayer perceptron).
+    #[default]
+    Mlp,
+    /// Conv blocks (3x3 conv, activation, 2x2 max-pool), then dense layers.
+    Cnn,
+}
+
+impl Network {
+    /// `mlp` or `cnn`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Mlp => "mlp",
+            Network::Cnn => "cnn",
+        }
+    }
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Outcome of one training run; written as `ok` / `diverged`.
@@ -70,7 +101,14 @@ pub struct SummaryRow {
     pub epochs: usize,
     /// Mini-batch size.
     pub batch_size: usize,
-    /// Hidden layer widths, e.g. `128-64`.
+    /// The network: `mlp` (dense) or `cnn` (conv blocks, then dense layers); `mlp` for files
+    /// without the column.
+    #[serde(default)]
+    pub model: Network,
+    /// Filters of the conv blocks, e.g. `32-64`; empty for `mlp`.
+    #[serde(default)]
+    pub conv: String,
+    /// Hidden (dense) layer widths, e.g. `128-64`.
     pub hidden: String,
     /// Adam's learning rate, in its shortest decimal form.
     pub learning_rate: f64,
@@ -109,9 +147,10 @@ pub struct SummaryRow {
 }
 
 /// Column names of `epochs.csv`, in file order. [`EpochRow`]'s fields follow it.
-pub const EPOCH_COLUMNS: [&str; 11] = [
+pub const EPOCH_COLUMNS: [&str; 12] = [
     "activation",
     "seed",
+    "model",
     "epoch",
     "seconds",
     "train_loss",
@@ -124,8 +163,8 @@ pub const EPOCH_COLUMNS: [&str; 11] = [
 ];
 
 /// Columns of `epochs.csv` that files written by older versions may lack: `dataset`, as in
-/// `summary.csv`.
-pub const EPOCH_OPTIONAL: [&str; 1] = ["dataset"];
+/// `summary.csv`, and `model` (read as `mlp`).
+pub const EPOCH_OPTIONAL: [&str; 2] = ["dataset", "model"];
 
 /// One row of `epochs.csv`: one activation, seed and epoch. `seconds` is that epoch's training
 /// plus validation time; `val_*` are empty when validation is disabled.
@@ -135,6 +174,9 @@ pub struct EpochRow {
     pub activation: String,
     /// The job's seed.
     pub seed: u64,
+    /// The network, as in `summary.csv`; `mlp` for files without the column.
+    #[serde(default)]
+    pub model: Network,
     /// Epoch number, from 1.
     pub epoch: u32,
     /// Training plus validation time of this epoch.
@@ -232,6 +274,8 @@ mod tests {
             status: RunStatus::Ok,
             epochs: 1,
             batch_size: 1,
+            model: Network::Cnn,
+            conv: "2-3".into(),
             hidden: "1".into(),
             learning_rate: 0.1,
             train_samples: 1,
@@ -254,6 +298,7 @@ mod tests {
         let epoch = EpochRow {
             activation: "relu".into(),
             seed: 1,
+            model: Network::Mlp,
             epoch: 1,
             seconds: 0.0,
             train_loss: 0.0,

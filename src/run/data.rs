@@ -19,6 +19,8 @@ pub struct DataShape {
     pub features: usize,
     /// Label values `0..classes`.
     pub classes: usize,
+    /// Image shape as `(channels, height, width)`, whose product is `features`.
+    pub image: (usize, usize, usize),
 }
 
 impl DataShape {
@@ -28,6 +30,7 @@ impl DataShape {
         test: 10_000,
         features: 784,
         classes: 10,
+        image: (1, 28, 28),
     };
 }
 
@@ -39,6 +42,7 @@ impl From<Dataset> for DataShape {
             test,
             features: d.inputs(),
             classes: d.classes().len(),
+            image: d.shape(),
         }
     }
 }
@@ -54,6 +58,10 @@ pub struct RunData {
     pub test: Split,
     /// Label values are `0..classes`.
     pub classes: usize,
+    /// Image shape as `(channels, height, width)`; each image's pixels are stored channel by
+    /// channel (CIFAR-10's order), row by row within a channel. [`RunData::new`] guesses it
+    /// from the pixel count; set it when the guess is wrong.
+    pub image: (usize, usize, usize),
     /// The folder the files were read from (`None` for data made in memory).
     pub dir: Option<PathBuf>,
     /// Whether the files' checksums were verified against the published ones.
@@ -102,11 +110,13 @@ impl RunData {
                 ));
             }
         }
+        let features = features.unwrap_or(0);
         Ok(RunData {
             name,
             train,
             test,
             classes,
+            image: guess_image(features),
             dir: None,
             verified: false,
             files: Vec::new(),
@@ -128,6 +138,7 @@ impl RunData {
             train: loaded.train,
             test: loaded.test,
             classes: dataset.classes().len(),
+            image: dataset.shape(),
             dir: Some(loaded.dir),
             verified: loaded.verified,
             files: loaded
@@ -159,7 +170,25 @@ impl RunData {
             test: self.test.len(),
             features: self.train.images.len() / self.train.len().max(1),
             classes: self.classes,
+            image: self.image,
         }
+    }
+}
+
+/// The image shape of `features` pixels when nothing says otherwise: square with one channel
+/// (784 = 1x28x28), else square with three channels (3072 = 3x32x32), else one row.
+fn guess_image(features: usize) -> (usize, usize, usize) {
+    let square = |n: usize| {
+        let side = (n as f64).sqrt().round() as usize;
+        (side * side == n).then_some(side)
+    };
+    match (square(features), features % 3) {
+        (Some(side), _) => (1, side, side),
+        (None, 0) => match square(features / 3) {
+            Some(side) => (3, side, side),
+            None => (1, 1, features),
+        },
+        _ => (1, 1, features),
     }
 }
 
@@ -181,6 +210,7 @@ mod tests {
             test: 3,
             features: 4,
             classes: 3,
+            image: (1, 2, 2),
         };
         assert_eq!(d.shape(), shape);
         let err = |r: Result<RunData, String>| r.unwrap_err();

@@ -5,9 +5,9 @@
 use super::RunError;
 use super::data::DataShape;
 use crate::nn::catalog::{self, Choice};
-use crate::nn::{Activation, Hidden};
+use crate::nn::{Activation, CnnShape, Hidden};
 use crate::results::files::check_out_dir;
-use crate::train::TrainConfig;
+use crate::train::{ModelKind, TrainConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -19,6 +19,11 @@ pub const MAX_PARAMETERS: usize = 100_000_000;
 pub const MAX_SEEDS: usize = 1000;
 /// Most threads a run may use.
 pub const MAX_THREADS: usize = 256;
+/// Most filters a conv block may have.
+pub const MAX_FILTERS: usize = 65_536;
+/// Most values a convolutional network's training buffers may hold for one batch (4 GB of
+/// f32); the evaluation buffers hold at most twice as many.
+pub const MAX_BUFFER_VALUES: usize = 1 << 30;
 
 /// What to run, as asked: unchecked until [`Plan::new`]. The defaults are the default job's
 /// (784-128-64-10 on MNIST, batch 32, 5 epochs, Adam at 0.001, 20% validation, seed 42), with
@@ -270,7 +275,64 @@ fn check(o: &Options, shape: DataShape) -> Result<(), String> {
             join(&t.hidden)
         ));
     }
-    check_size(&t.hidden, shape)
+    match &t.model {
+        ModelKind::Mlp => check_size(&t.hidden, shape),
+        ModelKind::Cnn { filters } => check_cnn(filters, t, shape),
+    }
+}
+
+/// The convolutional network must fit the images, and its parameters and buffers the memory.
+fn check_cnn(filters: &[usize], t: &TrainConfig, shape: DataShape) -> Result<(), String> {
+    if filters.is_empty() || filters.contains(&0) || filters.iter().any(|&f| f > MAX_FILTERS) {
+        return Err(format!(
+            "--conv {}: at least one conv block, every filter count in 1..={MAX_FILTERS}",
+            join(filters)
+        ));
+    }
+    let (channels, height, width) = shape.image;
+    if channels
+        .checked_mul(height)
+        .and_then(|n| n.checked_mul(width))
+        != Some(shape.features)
+    {
+        return Err(format!(
+            "--model cnn: images of {channels}x{height}x{width} (channels x height x width) \
+             do not have the data's {} values",
+            shape.features
+        ));
+    }
+    let cnn = CnnShape {
+        height,
+        width,
+        channels,
+        filters: filters.to_vec(),
+        hidden: t.hidden.clone(),
+        classes: shape.classes,
+    };
+    let fits = |e: String| format!("--model cnn --conv {}: {e}", join(filters));
+    match cnn.parameters().map_err(fits)? {
+        Some(n) if n <= MAX_PARAMETERS => {}
+        _ => {
+            return Err(format!(
+                "--conv {} --hidden {}: the network would have more than {MAX_PARAMETERS} \
+                 parameters",
+                join(filters),
+                join(&t.hidden)
+            ));
+        }
+    }
+    let batch = t
+        .batch_size
+        .max(<crate::nn::Cnn as crate::nn::Model>::EVAL_ROWS);
+    match cnn.buffer_values_per_image().map_err(fits)? {
+        Some(n) if n.checked_mul(batch).is_some_and(|v| v <= MAX_BUFFER_VALUES) => Ok(()),
+        _ => Err(format!(
+            "--conv {} with --batch-size {}: a batch's buffers would hold more than {} GB",
+            join(filters),
+            t.batch_size,
+            (MAX_BUFFER_VALUES * 4) >> 30
+        )),
+    }
 }
 
 /// Sample counts after `--train-samples` and the validation split (Keras's rule: the first
@@ -457,6 +519,58 @@ mod tests {
         for (o, want) in cases {
             assert_eq!(refused(o), want);
         }
+    }
+
+    /// The convolutional network is checked against the images' shape before any data exists.
+    #[test]
+    fn cnn_fits_the_images_or_is_refused() {
+        let cnn = |filters: Vec<usize>, hidden: Vec<usize>| {
+            let mut o = options("relu");
+            o.train.model = ModelKind::Cnn { filters };
+            o.train.hidden = hidden;
+            o
+        };
+        assert!(Plan::new(cnn(vec![32, 64], vec![64]), DataShape::MNIST).is_ok());
+        let cifar = DataShape {
+            features: 3072,
+            image: (3, 32, 32),
+            ..DataShape::MNIST
+        };
+        assert!(Plan::new(cnn(vec![32, 64, 128], vec![64]), cifar).is_ok());
+        let flat = DataShape {
+            image: (1, 1, 784),
+            ..DataShape::MNIST
+        };
+        let refused_on = |o: Options, shape: DataShape| match Plan::new(o, shape) {
+            Err(RunError::Config(msg)) => msg,
+            other => panic!("expected a usage error, got {other:?}"),
+        };
+        assert_eq!(
+            refused_on(cnn(vec![32], vec![64]), flat),
+            "--model cnn --conv 32: conv block 1 gets 1x784 pixels; each block needs at least \
+             4x4 (a 1x784 input allows fewer blocks)"
+        );
+        let wrong = DataShape {
+            image: (3, 28, 28),
+            ..DataShape::MNIST
+        };
+        assert_eq!(
+            refused_on(cnn(vec![32], vec![64]), wrong),
+            "--model cnn: images of 3x28x28 (channels x height x width) do not have the data's \
+             784 values"
+        );
+        assert_eq!(
+            refused(cnn(vec![], vec![64])),
+            "--conv : at least one conv block, every filter count in 1..=65536"
+        );
+        assert_eq!(
+            refused(cnn(vec![60_000, 60_000], vec![64])),
+            "--conv 60000,60000 --hidden 64: the network would have more than 100000000 parameters"
+        );
+        assert_eq!(
+            refused(cnn(vec![8192], vec![1])),
+            "--conv 8192 with --batch-size 32: a batch's buffers would hold more than 4 GB"
+        );
     }
 
     #[derive(Debug)]

@@ -10,7 +10,7 @@ use super::plan::Plan;
 use crate::results::files::{create_run_dir, csv_bytes, write_atomic};
 use crate::results::rows::{epoch_row, layer_rows, summary_row};
 use crate::results::run_json::{
-    DataSource, FirstLayer, Machine, Optimizer, Parallelism, RunConfig, RunJson,
+    Architecture, DataSource, FirstLayer, Machine, Optimizer, Parallelism, RunConfig, RunJson,
 };
 use crate::results::{
     EPOCH_COLUMNS, EpochRow, LAYER_COLUMNS, LayerRow, SUMMARY_COLUMNS, SummaryRow, meta,
@@ -79,7 +79,9 @@ impl<'a> Recorder<'a> {
             Event::Started { .. } | Event::Batch { .. } => {}
             Event::Epoch { job, record } => {
                 let j = &jobs[*job];
-                self.epochs[*job].push(epoch_row(&j.activation, j.seed, &self.dataset, record));
+                let model = (&self.plan.options.train.model).into();
+                let row = epoch_row(&j.activation, j.seed, &self.dataset, model, record);
+                self.epochs[*job].push(row);
                 self.layers[*job].extend(layer_rows(&j.activation, j.seed, &self.dataset, record));
             }
             Event::Done { job, outcome } => {
@@ -186,6 +188,14 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
         command_line: std::env::args().collect(),
         config: RunConfig {
             activations: o.activations.iter().map(|c| c.name.clone()).collect(),
+            // The plan checked that the network fits the images.
+            architecture: Architecture::new(
+                &t.model,
+                &t.hidden,
+                plan.shape.image,
+                plan.shape.classes,
+            )
+            .ok(),
             batch_size: t.batch_size,
             dataset: Some(dataset.name.clone()),
             epochs: t.epochs,

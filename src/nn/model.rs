@@ -1,0 +1,118 @@
+//! What the training loop needs from a network, so that one loop trains the dense network and
+//! the convolutional one alike: a forward pass to logits, a backward pass from the logits'
+//! gradient into a flat gradient buffer laid out like the parameters, and the parameters
+//! themselves for the optimizer.
+
+use super::adam::Adam;
+use super::cnn::{Cnn, CnnWorkspace};
+use super::diagnostics::{LayerStats, Probe};
+use super::input::Batch;
+use super::mlp::{Mlp, Mode, Workspace};
+
+/// A network the training loop can drive.
+pub trait Model {
+    /// Per-batch buffers, allocated once per capacity.
+    type Workspace;
+    /// Rows per evaluation chunk: larger chunks reuse each weight more, at the cost of
+    /// workspace memory. Per-row results do not depend on it.
+    const EVAL_ROWS: usize;
+
+    /// Buffers for batches of up to `capacity` rows.
+    fn workspace(&self, capacity: usize) -> Self::Workspace;
+    /// The flat parameter buffer (the optimizer's view).
+    fn params_mut(&mut self) -> &mut [f32];
+    /// Learnable parameters.
+    fn parameter_count(&self) -> usize;
+    /// Output classes.
+    fn classes(&self) -> usize;
+    /// Forward pass to the logits.
+    fn forward(&self, x: &Batch, ws: &mut Self::Workspace, mode: Mode<'_>);
+    /// Backward pass from the logits' gradient into `grads` (every entry overwritten).
+    fn backward(&self, x: &Batch, ws: &mut Self::Workspace, grads: &mut [f32]);
+    /// The last forward pass's logits.
+    fn logits<'w>(&self, ws: &'w Self::Workspace) -> &'w [f32];
+    /// The logits and the buffer for their gradient, for the loss head.
+    fn logits_and_grad<'w>(&self, ws: &'w mut Self::Workspace) -> (&'w [f32], &'w mut [f32]);
+    /// Per-layer diagnostics (`layers.csv`) sampled every `every` batches, for the networks
+    /// that have them (the dense one); `None` otherwise.
+    fn probe(&self, _every: usize) -> Option<Probe> {
+        None
+    }
+    /// Record one sampled batch into `probe` (after the update).
+    fn observe(&self, _probe: &mut Probe, _ws: &Self::Workspace, _grads: &[f32], _adam: &Adam) {}
+    /// The epoch's per-layer figures, and a fresh start for the next epoch.
+    fn finish_epoch(&self, _probe: &mut Probe) -> Vec<LayerStats> {
+        Vec::new()
+    }
+}
+
+impl Model for Mlp {
+    type Workspace = Workspace;
+    const EVAL_ROWS: usize = 256;
+
+    fn workspace(&self, capacity: usize) -> Workspace {
+        Workspace::new(self, capacity)
+    }
+    fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+    fn parameter_count(&self) -> usize {
+        Mlp::parameter_count(self)
+    }
+    fn classes(&self) -> usize {
+        Mlp::classes(self)
+    }
+    fn forward(&self, x: &Batch, ws: &mut Workspace, mode: Mode<'_>) {
+        Mlp::forward(self, x, ws, mode)
+    }
+    fn backward(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32]) {
+        Mlp::backward(self, x, ws, grads)
+    }
+    fn logits<'w>(&self, ws: &'w Workspace) -> &'w [f32] {
+        ws.logits()
+    }
+    fn logits_and_grad<'w>(&self, ws: &'w mut Workspace) -> (&'w [f32], &'w mut [f32]) {
+        ws.logits_and_grad()
+    }
+    fn probe(&self, every: usize) -> Option<Probe> {
+        Some(Probe::new(self, every))
+    }
+    fn observe(&self, probe: &mut Probe, ws: &Workspace, grads: &[f32], adam: &Adam) {
+        probe.observe(self, ws, grads, adam)
+    }
+    fn finish_epoch(&self, probe: &mut Probe) -> Vec<LayerStats> {
+        probe.finish_epoch(self)
+    }
+}
+
+impl Model for Cnn {
+    type Workspace = CnnWorkspace;
+    /// A 64-image chunk of the tutorial's network already holds about 30 MB of activations
+    /// and patches; 256 would hold 120 MB per model for no change in results.
+    const EVAL_ROWS: usize = 64;
+
+    fn workspace(&self, capacity: usize) -> CnnWorkspace {
+        CnnWorkspace::new(self, capacity)
+    }
+    fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+    fn parameter_count(&self) -> usize {
+        Cnn::parameter_count(self)
+    }
+    fn classes(&self) -> usize {
+        Cnn::classes(self)
+    }
+    fn forward(&self, x: &Batch, ws: &mut CnnWorkspace, mode: Mode<'_>) {
+        Cnn::forward(self, x, ws, mode)
+    }
+    fn backward(&self, _x: &Batch, ws: &mut CnnWorkspace, grads: &mut [f32]) {
+        Cnn::backward(self, ws, grads)
+    }
+    fn logits<'w>(&self, ws: &'w CnnWorkspace) -> &'w [f32] {
+        ws.logits()
+    }
+    fn logits_and_grad<'w>(&self, ws: &'w mut CnnWorkspace) -> (&'w [f32], &'w mut [f32]) {
+        ws.logits_and_grad()
+    }
+}
