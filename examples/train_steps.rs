@@ -38,6 +38,7 @@ fn main() {
         val: None,
         test: test_split.all(),
         classes: 10,
+        image: (1, 28, 28),
     };
     let outcome = train::train(&hidden, &data, &cfg, &mut |_| {});
     let test = outcome

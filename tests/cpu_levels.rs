@@ -16,6 +16,7 @@ fn every_available_level_trains_bit_identically() {
         val: None,
         test: test_split.all(),
         classes: 10,
+        image: (1, 28, 28),
     };
     let cfg = TrainConfig {
         epochs: 2,
