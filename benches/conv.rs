@@ -1,8 +1,16 @@
 //! The convolution's algorithm, chosen by measurement: im2col + the register-tiled product
 //! against the direct loop, forward and backward, at the tutorial network's two layers
-//! (batch 32): 28x28x1 -> 32 filters and 13x13x32 -> 64 filters.
+//! (batch 32): 28x28x1 -> 32 filters and 13x13x32 -> 64 filters; and one training step of
+//! the whole network.
 
+use actbench::data::synthetic::synthetic;
+use actbench::nn::catalog;
 use actbench::nn::conv::{self, Conv3x3, InputGrad, direct};
+use actbench::nn::loss::softmax_cross_entropy;
+use actbench::nn::{
+    Adam, AdamConfig, Batch, Cnn, CnnShape, CnnWorkspace, FlushDenormals, Init, Mode,
+};
+use rand::SeedableRng;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -78,5 +86,35 @@ fn layers(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, layers);
+/// One training step of the tutorial's network on 28x28x1 images, batch 32: forward, loss
+/// head, backward, Adam; relu, and tanh for an activation with a costlier derivative.
+fn step(c: &mut Criterion) {
+    let _ftz = FlushDenormals::new();
+    let split = synthetic(32, 3);
+    let mut batch = Batch::default();
+    let idx: Vec<usize> = (0..32).collect();
+    let mut g = c.benchmark_group("cnn_train_step_batch32");
+    for name in ["relu", "tanh"] {
+        let hidden = catalog::parse(name).unwrap().hidden;
+        let shape = CnnShape::tutorial(28, 28, 1, 10);
+        let mut cnn = Cnn::new(&shape, hidden, Init::GlorotUniform, 1).unwrap();
+        let mut ws = CnnWorkspace::new(&cnn, 32);
+        let mut adam = Adam::new(AdamConfig::default(), cnn.parameter_count());
+        let mut grads = vec![0.0; cnn.parameter_count()];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                batch.fill(split.all(), &idx);
+                cnn.forward(&batch, &mut ws, Mode::Train(&mut rng));
+                let (logits, dlogits) = ws.logits_and_grad();
+                softmax_cross_entropy(logits, &batch.labels, 10, Some((dlogits, 32.0)));
+                cnn.backward(&mut ws, &mut grads);
+                adam.update(&mut cnn.params, &grads);
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, layers, step);
 criterion_main!(benches);
