@@ -10,8 +10,8 @@ use actbench::nn::loss::softmax_cross_entropy;
 use actbench::nn::{
     Adam, AdamConfig, Batch, Cnn, CnnShape, CnnWorkspace, FlushDenormals, Init, Mode,
 };
-use rand::SeedableRng;
 use criterion::{Criterion, criterion_group, criterion_main};
+use rand::SeedableRng;
 use std::hint::black_box;
 
 fn values(len: usize) -> Vec<f32> {
