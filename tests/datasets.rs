@@ -166,7 +166,11 @@ fn a_run_folder_without_the_dataset_column_reads_as_mnist() {
         .args(["rank", "--format", "csv"])
         .arg(&new));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("dataset,hidden,"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("dataset,model,conv,hidden,"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stdout
             .lines()
