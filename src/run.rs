@@ -100,7 +100,7 @@ pub mod record;
 
 pub use data::{DataShape, RunData};
 pub use execute::{Event, execute};
-pub use plan::{Job, Options, Plan};
+pub use plan::{Job, Options, Plan, Schedule};
 pub use record::{Finished, Recorder};
 
 use crate::cli::TrainArgs;

@@ -217,6 +217,41 @@ pub fn train(
     cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
+    train_on(hidden, data, cfg, 1, on_progress)
+}
+
+/// [`train`] with the large products and Adam split over the threads of `pool` (made by
+/// [`model_pool`]; see [`crate::nn::split`]). The outcome is the same bit for bit for any
+/// number of threads; only the timings differ.
+pub fn train_in(
+    pool: &rayon::ThreadPool,
+    hidden: &Hidden,
+    data: &Data<'_>,
+    cfg: &TrainConfig,
+    on_progress: &mut (dyn FnMut(Progress<'_>) + Send),
+) -> Outcome {
+    let threads = pool.current_num_threads();
+    pool.install(|| train_on(hidden, data, cfg, threads, on_progress))
+}
+
+/// A pool of `threads` threads for [`train_in`], each computing with denormals flushed as
+/// [`train`] does on its own thread (the blocks of a product must round alike).
+pub fn model_pool(threads: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("actbench-split-{i}"))
+        // The threads live as long as the pool and compute nothing else: keep the mode.
+        .start_handler(|_| std::mem::forget(FlushDenormals::new()))
+        .build()
+}
+
+fn train_on(
+    hidden: &Hidden,
+    data: &Data<'_>,
+    cfg: &TrainConfig,
+    threads: usize,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Outcome {
     let _ftz = FlushDenormals::new();
     let start = Instant::now();
     match cnn_shape(cfg, data) {
@@ -225,12 +260,12 @@ pub fn train(
             sizes.extend(&cfg.hidden);
             sizes.push(data.classes);
             let mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
-            fit(mlp, start, data, cfg, on_progress)
+            fit(mlp, start, data, cfg, threads, on_progress)
         }
         Some(shape) => {
             let cnn = Cnn::new(&shape, hidden.clone(), cfg.init, cfg.seed)
                 .unwrap_or_else(|e| panic!("{e}"));
-            fit(cnn, start, data, cfg, on_progress)
+            fit(cnn, start, data, cfg, threads, on_progress)
         }
     }
 }
@@ -241,12 +276,13 @@ fn fit<M: Model>(
     start: Instant,
     data: &Data<'_>,
     cfg: &TrainConfig,
+    threads: usize,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
     let mut adam = Adam::new(cfg.adam, model.parameter_count());
     let mut grads = AlignedVec::zeros(model.parameter_count());
-    let mut ws = model.workspace(cfg.batch_size);
-    let mut eval_ws = model.workspace(M::EVAL_ROWS);
+    let mut ws = model.workspace_split(cfg.batch_size, threads);
+    let mut eval_ws = model.workspace_split(M::EVAL_ROWS, threads);
     let mut probe = model.probe(SAMPLE_EVERY);
     let mut batch = Batch::default();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
@@ -289,7 +325,7 @@ fn fit<M: Model>(
                 break 'epochs;
             }
             model.backward(&batch, &mut ws, &mut grads);
-            adam.update(model.params_mut(), &grads);
+            adam.update_split(threads, model.params_mut(), &grads);
             if let Some(p) = probe.as_mut().filter(|p| p.samples(b)) {
                 model.observe(p, &ws, &grads, &adam);
             }

@@ -348,6 +348,11 @@ fn run_writes_summary_epochs_and_run_json() {
         Some(threads.min(2)),
         "two jobs on {threads} threads"
     );
+    assert_eq!(
+        json["parallelism"]["threads_per_model"].as_u64(),
+        Some(1),
+        "the default network is never split"
+    );
     assert_eq!(json["data"]["verified"], false);
 
     for name in ["relu", "tanh"] {
@@ -473,6 +478,63 @@ fn same_seed_gives_identical_metrics() {
 #[test]
 fn thread_count_does_not_change_metrics() {
     assert_same_metrics("1", "2");
+}
+
+/// One job of a wide network with two threads: the scheduler splits the model over both
+/// (`run.json` records it) and every metric equals that of the same job on one thread.
+#[test]
+fn one_wide_model_is_split_over_the_threads_with_identical_metrics() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for threads in [1u64, 2] {
+        let out_dir = work.path().join(format!("run{threads}"));
+        let t = threads.to_string();
+        run_ok(train_cmd(
+            work.path(),
+            data.path(),
+            &out_dir,
+            &[
+                "--activations",
+                "tanh",
+                "--hidden",
+                "1024,1024",
+                "--epochs",
+                "2",
+                "--threads",
+                &t,
+                "-q",
+            ],
+        ));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
+                .unwrap();
+        let p = &json["parallelism"];
+        assert_eq!(p["concurrent_models"], 1, "{p}");
+        assert_eq!(p["threads_per_model"], threads, "{p}");
+        let mode = if threads == 1 {
+            "one model per thread"
+        } else {
+            "one model on 2 threads"
+        };
+        assert_eq!(p["mode"], mode, "{p}");
+        runs.push((
+            read_csv(&out_dir.join("summary.csv")),
+            read_csv(&out_dir.join("epochs.csv")),
+        ));
+    }
+    let mut skip = SUMMARY_TIMINGS.to_vec();
+    skip.push("threads");
+    assert_eq!(runs[0].0.rows.len(), 1);
+    assert_eq!(runs[0].1.rows.len(), 2);
+    assert_eq!(
+        without(&runs[0].0.rows, &skip),
+        without(&runs[1].0.rows, &skip)
+    );
+    assert_eq!(
+        without(&runs[0].1.rows, &["seconds"]),
+        without(&runs[1].1.rows, &["seconds"])
+    );
 }
 
 // ---------------------------------------------------------------- refused options

@@ -50,6 +50,12 @@ impl Adam {
 
     /// One update of `params` from `grads`.
     pub fn update(&mut self, params: &mut [f32], grads: &[f32]) {
+        self.update_split(1, params, grads);
+    }
+
+    /// [`Adam::update`] with the parameters cut into blocks, one per thread of the current
+    /// rayon pool (at most `threads`; see [`super::split`]): the same result bit for bit.
+    pub fn update_split(&mut self, threads: usize, params: &mut [f32], grads: &[f32]) {
         let AdamConfig {
             beta1,
             beta2,
@@ -60,16 +66,18 @@ impl Adam {
         let lr_t = self.step_size();
         let (one_b1, one_b2) = (1.0 - beta1, 1.0 - beta2);
         let (ms, vs) = (&mut self.m[..], &mut self.v[..]);
-        super::cpu::dispatch(
-            #[inline(always)]
-            || {
-                for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
-                    *m += (g - *m) * one_b1; // first moment: running mean of g
-                    *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
-                    *p -= lr_t * *m / (v.sqrt() + epsilon);
-                }
-            },
-        )
+        super::split::elements(threads, params, ms, vs, grads, &|params, ms, vs, grads| {
+            super::cpu::dispatch(
+                #[inline(always)]
+                || {
+                    for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
+                        *m += (g - *m) * one_b1; // first moment: running mean of g
+                        *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
+                        *p -= lr_t * *m / (v.sqrt() + epsilon);
+                    }
+                },
+            )
+        })
     }
 }
 

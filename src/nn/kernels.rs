@@ -6,6 +6,7 @@
 //! unchanged (adding 0 * w to a finite sum is exact).
 
 use super::cpu::{self, Level};
+use super::split;
 use crate::nn::input::Batch;
 
 /// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers (and
@@ -64,6 +65,29 @@ pub fn gemm(
             || gemm_tiled::<TR, TC>(m, kdim, n, a, b, init, out),
         ),
     }
+}
+
+/// [`gemm`] with `out`'s rows cut into blocks, one per thread of the current rayon pool (at most
+/// `threads`; see [`split`]): the same result bit for bit as [`gemm`].
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_split(
+    threads: usize,
+    m: usize,
+    kdim: usize,
+    n: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    init: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    let work = m * kdim * n;
+    split::rows(threads, work, &mut out[..m * n], n, TR, &|i0, block| {
+        let a = Strided {
+            data: &a.data[i0 * a.row..],
+            ..a
+        };
+        gemm(block.len() / n, kdim, n, a, b, init, block);
+    });
 }
 
 /// [`gemm`] with `R x C` register tiles.
@@ -220,31 +244,49 @@ fn sparse_rows(out: &mut [f32], init: Option<&[f32]>, idx: &[u32], values: &[f32
 /// First layer forward from sparse inputs: `z = bias + x w`, `w` row-major `features x n`,
 /// row by row from the batch's row form.
 pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
+    sparse_forward_split(1, x, w, bias, z);
+}
+
+/// [`sparse_forward`] with the batch's rows cut into blocks, one per thread of the current
+/// rayon pool (at most `threads`): the same result bit for bit.
+pub fn sparse_forward_split(threads: usize, x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
     let n = bias.len();
-    cpu::dispatch(
-        #[inline(always)]
-        || {
-            for (r, out) in z[..x.rows * n].chunks_exact_mut(n).enumerate() {
-                let (cols, values) = x.row_entries(r);
-                sparse_rows(out, Some(bias), cols, values, w);
-            }
-        },
-    )
+    let work = x.row_value.len() * n;
+    split::rows(threads, work, &mut z[..x.rows * n], n, 1, &|r0, block| {
+        cpu::dispatch(
+            #[inline(always)]
+            || {
+                for (r, out) in block.chunks_exact_mut(n).enumerate() {
+                    let (cols, values) = x.row_entries(r0 + r);
+                    sparse_rows(out, Some(bias), cols, values, w);
+                }
+            },
+        )
+    });
 }
 
 /// First layer weight gradient from sparse inputs: `dw = x^T g`, `g` row-major `rows x n`,
 /// input by input from the batch's column form.
 pub fn sparse_weight_grad(x: &Batch, g: &[f32], dw: &mut [f32]) {
+    sparse_weight_grad_split(1, x, g, dw);
+}
+
+/// [`sparse_weight_grad`] with the inputs (rows of `dw`) cut into blocks, one per thread of
+/// the current rayon pool (at most `threads`): the same result bit for bit.
+pub fn sparse_weight_grad_split(threads: usize, x: &Batch, g: &[f32], dw: &mut [f32]) {
     let n = dw.len() / x.features;
-    cpu::dispatch(
-        #[inline(always)]
-        || {
-            for (k, out) in dw.chunks_exact_mut(n).enumerate() {
-                let (rows, values) = x.column(k);
-                sparse_rows(out, None, rows, values, g);
-            }
-        },
-    )
+    let work = x.col_value.len() * n;
+    split::rows(threads, work, dw, n, 1, &|k0, block| {
+        cpu::dispatch(
+            #[inline(always)]
+            || {
+                for (k, out) in block.chunks_exact_mut(n).enumerate() {
+                    let (rows, values) = x.column(k0 + k);
+                    sparse_rows(out, None, rows, values, g);
+                }
+            },
+        )
+    });
 }
 
 /// `out = m^T` for a row-major `rows x cols` matrix `m`.

@@ -190,14 +190,14 @@ impl Mlp {
             let (w, b) = (&p[layer.w..layer.b], &p[layer.b..layer.b + n]);
             let z = &mut ws.z[l][..rows * n];
             if l == 0 {
-                kernels::sparse_forward(x, w, b, z);
+                kernels::sparse_forward_split(ws.threads, x, w, b, z);
             } else {
                 let a = Strided {
                     data: &ws.y[l - 1],
                     row: layer.inputs,
                     col: 1,
                 };
-                kernels::gemm(rows, layer.inputs, n, a, w, Some(b), z);
+                kernels::gemm_split(ws.threads, rows, layer.inputs, n, a, w, Some(b), z);
             }
             if l == last {
                 break;
@@ -233,7 +233,7 @@ impl Mlp {
             let (dw, rest) = grads[layer.w..].split_at_mut(layer.inputs * n);
             kernels::bias_grad(g, rows, &mut rest[..n]);
             if l == 0 {
-                kernels::sparse_weight_grad(x, g, dw);
+                kernels::sparse_weight_grad_split(ws.threads, x, g, dw);
                 break;
             }
             // dW = y_{l-1}^T g, read through strides.
@@ -243,7 +243,7 @@ impl Mlp {
                 row: 1,
                 col: k,
             };
-            kernels::gemm(k, rows, n, y_prev, g, None, dw);
+            kernels::gemm_split(ws.threads, k, rows, n, y_prev, g, None, dw);
             // dy_{l-1} = g W^T, computed as (W g^T)^T: the product then reads W row by row as
             // stored, and only batch-sized matrices are transposed (W can be 1024 x 1024).
             let (gt, dyt) = (&mut ws.gt[..n * rows], &mut ws.dyt[..k * rows]);
@@ -253,7 +253,7 @@ impl Mlp {
                 row: n,
                 col: 1,
             };
-            kernels::gemm(k, n, rows, w, gt, None, dyt);
+            kernels::gemm_split(ws.threads, k, n, rows, w, gt, None, dyt);
             let dy = &mut ws.g[l - 1][..rows * k];
             kernels::transpose(dyt, k, rows, dy);
             // Through the activation: dz = dy * f'(z).
@@ -273,10 +273,12 @@ impl Mlp {
     }
 }
 
-/// Buffers for one batch of up to `capacity` rows: pre-activations, activations, gradients.
+/// Buffers for one batch of up to `capacity` rows: pre-activations, activations, gradients;
+/// and the number of threads the large products are split over (see [`Workspace::threads`]).
 #[derive(Debug, Clone)]
 pub struct Workspace {
     capacity: usize,
+    threads: usize,
     rows: usize,
     classes: usize,
     z: Vec<AlignedVec>,
@@ -297,6 +299,7 @@ impl Workspace {
         let is_rrelu = matches!(mlp.hidden, Hidden::Rrelu { .. });
         Workspace {
             capacity,
+            threads: 1,
             rows: 0,
             classes: mlp.classes(),
             z: per_layer(&|l| capacity * l.outputs),
@@ -306,6 +309,13 @@ impl Workspace {
             dyt: AlignedVec::zeros(capacity * mlp.sizes[1..].iter().max().copied().unwrap_or(0)),
             rrelu: per_layer(&|l| if is_rrelu { capacity * l.outputs } else { 0 }),
         }
+    }
+    /// Split the large products of [`Mlp::forward`] and [`Mlp::backward`] into blocks for up to
+    /// `threads` threads of the current rayon pool (1, the default: all on the calling
+    /// thread). Results are the same bit for bit for any count (see [`crate::nn::split`]).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
     /// The most rows a batch may have.
     pub fn capacity(&self) -> usize {

@@ -16,6 +16,7 @@ pub mod loss;
 pub mod mlp;
 pub mod model;
 pub mod pool;
+pub mod split;
 
 pub use activation::{Activation, Builtin, Hidden};
 pub use adam::{Adam, AdamConfig};

@@ -19,6 +19,11 @@ pub trait Model {
 
     /// Buffers for batches of up to `capacity` rows.
     fn workspace(&self, capacity: usize) -> Self::Workspace;
+    /// Buffers whose large products are split over up to `threads` threads of the current
+    /// rayon pool (see [`super::split`]); networks that do not split use one thread.
+    fn workspace_split(&self, capacity: usize, _threads: usize) -> Self::Workspace {
+        self.workspace(capacity)
+    }
     /// The flat parameter buffer (the optimizer's view).
     fn params_mut(&mut self) -> &mut [f32];
     /// Learnable parameters.
@@ -52,6 +57,9 @@ impl Model for Mlp {
 
     fn workspace(&self, capacity: usize) -> Workspace {
         Workspace::new(self, capacity)
+    }
+    fn workspace_split(&self, capacity: usize, threads: usize) -> Workspace {
+        Workspace::new(self, capacity).threads(threads)
     }
     fn params_mut(&mut self) -> &mut [f32] {
         &mut self.params

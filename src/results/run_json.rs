@@ -260,26 +260,43 @@ pub struct Machine {
     pub os: String,
 }
 
-/// `parallelism`: how the jobs were spread over the threads.
+/// `parallelism`: how the jobs were spread over the threads (the scheduler's decision, see
+/// [`crate::run::Schedule::decide`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Parallelism {
     /// Models trained at the same time.
     pub concurrent_models: usize,
-    /// `one model per thread`.
+    /// `one model per thread`, or `one model on N threads`.
     pub mode: String,
     /// What that means for the timings.
     pub note: String,
+    /// Threads each model's products and Adam were split over (1: each model on one thread).
+    /// Absent in runs from before models could be split, which always used one thread each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_model: Option<usize>,
 }
 
 impl Parallelism {
-    /// Each model on one thread, `concurrent` of them at once.
-    pub fn one_model_per_thread(concurrent: usize) -> Self {
+    /// `concurrent` models at once, each on `threads_per_model` threads.
+    pub fn new(concurrent: usize, threads_per_model: usize) -> Self {
+        let (mode, note) = if threads_per_model <= 1 {
+            (
+                "one model per thread".to_string(),
+                "each model trains single-threaded; with several models at once, their timings \
+                 were measured while the other cores trained other models",
+            )
+        } else {
+            (
+                format!("one model on {threads_per_model} threads"),
+                "each model's large products and Adam were split over its threads (results are \
+                 bit-identical to one thread); timings are of the model on all of them",
+            )
+        };
         Parallelism {
             concurrent_models: concurrent,
-            mode: "one model per thread".into(),
-            note: "each model trains single-threaded; with several models at once, their timings \
-                   were measured while the other cores trained other models"
-                .into(),
+            mode,
+            note: note.into(),
+            threads_per_model: Some(threads_per_model),
         }
     }
 }

@@ -1,10 +1,13 @@
-//! Executing: the plan's jobs trained on a pool of threads, one model per thread, while the
-//! calling thread receives every job's progress and result as [`Event`]s, in the order they
-//! happen.
+//! Executing: the plan's jobs trained on the threads its [`Schedule`] gives them (several
+//! models at once, or one model split over several threads), while the calling thread receives
+//! every job's progress and result as [`Event`]s, in the order they happen.
+//!
+//! [`Schedule`]: super::plan::Schedule
 
 use super::RunError;
 use super::plan::Plan;
 use crate::train::{self, BatchStats, Data, EpochRecord, Outcome, Progress, TrainConfig};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// What a training job reports; `job` indexes [`Plan::jobs`].
@@ -45,39 +48,60 @@ pub fn execute(
     data: &Data<'_>,
     mut on_event: impl FnMut(Event),
 ) -> Result<(), RunError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.concurrent_models())
-        .thread_name(|i| format!("actbench-train-{i}"))
-        .build()
-        .map_err(|e| RunError::Output(format!("cannot start threads: {e}")))?;
+    let schedule = plan.schedule();
+    let cannot_start =
+        |e: &dyn std::fmt::Display| RunError::Output(format!("cannot start threads: {e}"));
+    // One pool per model slot, made before any job starts, when a model gets several threads.
+    let pools = (0..schedule.concurrent_models)
+        .map(|_| match schedule.threads_per_model {
+            1 => Ok(None),
+            t => train::model_pool(t).map(Some),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| cannot_start(&e))?;
+    let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Event>();
-    pool.in_place_scope(|scope| {
-        for (job, spec) in plan.jobs().iter().enumerate() {
-            let tx = tx.clone();
-            let cfg = TrainConfig {
-                seed: spec.seed,
-                ..plan.options().train.clone()
-            };
-            scope.spawn(move |_| {
-                let _ = tx.send(Event::Started { job });
-                let mut report = |p: Progress<'_>| {
-                    let event = match p {
-                        Progress::Batch(stats) => Event::Batch { job, stats },
-                        Progress::Epoch(r) => Event::Epoch {
-                            job,
-                            record: r.clone(),
-                        },
+    std::thread::scope(|scope| {
+        // Each slot takes the next job until none is left: jobs start in the plan's order.
+        for (slot, pool) in pools.iter().enumerate() {
+            let (tx, next) = (tx.clone(), &next);
+            let worker = move || {
+                loop {
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = plan.jobs().get(job) else {
+                        break;
                     };
-                    let _ = tx.send(event);
-                };
-                let outcome = train::train(&spec.hidden, data, &cfg, &mut report);
-                let _ = tx.send(Event::Done { job, outcome });
-            });
+                    let _ = tx.send(Event::Started { job });
+                    let cfg = TrainConfig {
+                        seed: spec.seed,
+                        ..plan.options().train.clone()
+                    };
+                    let mut report = |p: Progress<'_>| {
+                        let event = match p {
+                            Progress::Batch(stats) => Event::Batch { job, stats },
+                            Progress::Epoch(r) => Event::Epoch {
+                                job,
+                                record: r.clone(),
+                            },
+                        };
+                        let _ = tx.send(event);
+                    };
+                    let outcome = match pool {
+                        Some(pool) => train::train_in(pool, &spec.hidden, data, &cfg, &mut report),
+                        None => train::train(&spec.hidden, data, &cfg, &mut report),
+                    };
+                    let _ = tx.send(Event::Done { job, outcome });
+                }
+            };
+            std::thread::Builder::new()
+                .name(format!("actbench-train-{slot}"))
+                .spawn_scoped(scope, worker)
+                .map_err(|e| cannot_start(&e))?;
         }
         drop(tx);
         for event in rx {
             on_event(event);
         }
-    });
-    Ok(())
+        Ok(())
+    })
 }

@@ -43,7 +43,7 @@ pub struct Options {
     pub train_samples: Option<usize>,
     /// Test on only the first N test images; `None`: all.
     pub test_samples: Option<usize>,
-    /// Models trained at once (each on one thread); `None`: one per core.
+    /// Threads the run may use; `None`: one per core. [`Plan::schedule`] shares them out.
     pub threads: Option<usize>,
     /// The run folder to create (must not exist or be empty); `None`: a new
     /// `results/<UTC time>-<id>` under the current folder.
@@ -98,6 +98,43 @@ pub struct Job {
     pub seed: u64,
     /// How progress output names the job (`relu`, or `relu seed 43` with several seeds).
     pub label: String,
+}
+
+/// Multiply-adds of one training step (dense-equivalent: the first layer's zero inputs counted)
+/// from which splitting one model over two threads finishes it sooner than one thread; measured
+/// (README, "One model on several threads").
+pub const SPLIT_MIN_STEP_WORK: usize = 1 << 24;
+
+/// How a run shares its threads: `concurrent_models` models train at once, each split over
+/// `threads_per_model` threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Models trained at the same time.
+    pub concurrent_models: usize,
+    /// Threads each model's products are split over (1: the model runs on one thread).
+    pub threads_per_model: usize,
+}
+
+impl Schedule {
+    /// The rule, for `threads` threads, `jobs` models of layer sizes `sizes` (inputs first)
+    /// and `batch` rows per step: one model per thread while there are jobs for every thread
+    /// (two models at once beat one model split in two at every size measured); the threads
+    /// left when there are fewer jobs go to each model, split evenly, if one training step is
+    /// at least [`SPLIT_MIN_STEP_WORK`] multiply-adds, the measured crossover.
+    pub fn decide(threads: usize, jobs: usize, sizes: &[usize], batch: usize) -> Schedule {
+        let threads = threads.max(1);
+        let concurrent_models = threads.min(jobs).max(1);
+        let step_work: usize = batch * sizes.windows(2).map(|w| w[0] * w[1]).sum::<usize>();
+        let threads_per_model = if step_work >= SPLIT_MIN_STEP_WORK {
+            threads / concurrent_models
+        } else {
+            1
+        };
+        Schedule {
+            concurrent_models,
+            threads_per_model,
+        }
+    }
 }
 
 /// A checked run: the options, the jobs and the sample counts, for a dataset of a known shape.
@@ -210,7 +247,16 @@ impl Plan {
 
     /// Models trained at the same time, each on one thread.
     pub fn concurrent_models(&self) -> usize {
-        self.threads.min(self.jobs.len())
+        self.schedule().concurrent_models
+    }
+
+    /// How the run's threads are shared between its models (see [`Schedule::decide`]).
+    pub fn schedule(&self) -> Schedule {
+        let t = &self.options.train;
+        let mut sizes = vec![self.shape.features];
+        sizes.extend(&t.hidden);
+        sizes.push(self.shape.classes);
+        Schedule::decide(self.threads, self.jobs.len(), &sizes, t.batch_size)
     }
 
     /// Mini-batches per epoch.
@@ -399,6 +445,33 @@ mod tests {
 
     fn options(list: &str) -> Options {
         Options::default().builtin(list).unwrap()
+    }
+
+    #[test]
+    fn schedule_splits_a_model_only_when_threads_are_left_and_the_step_is_large() {
+        let default = [784, 128, 64, 10];
+        let wide = [784, 1024, 1024, 10];
+        let s = |threads, jobs, sizes: &[usize], batch| {
+            let s = Schedule::decide(threads, jobs, sizes, batch);
+            (s.concurrent_models, s.threads_per_model)
+        };
+        // The user's four activations on two cores: one model per core, as before.
+        assert_eq!(s(2, 4, &default, 32), (2, 1));
+        assert_eq!(s(2, 4, &wide, 32), (2, 1));
+        // One activation: the default network's step is too small to split.
+        assert_eq!(s(2, 1, &default, 32), (1, 1));
+        assert_eq!(s(2, 1, &default, 256), (1, 2));
+        assert_eq!(s(2, 1, &wide, 32), (1, 2));
+        assert_eq!(s(4, 2, &wide, 32), (2, 2));
+        assert_eq!(s(5, 2, &wide, 32), (2, 2));
+        assert_eq!(s(3, 2, &wide, 32), (2, 1));
+        assert_eq!(s(1, 1, &wide, 32), (1, 1));
+        // The threshold is the step's multiply-adds.
+        let just = [SPLIT_MIN_STEP_WORK, 1];
+        assert_eq!(s(2, 1, &just, 1), (1, 2));
+        assert_eq!(s(2, 1, &[SPLIT_MIN_STEP_WORK - 1, 1], 1), (1, 1));
+        let plan = Plan::new(options("relu"), DataShape::MNIST).unwrap();
+        assert_eq!(plan.schedule().concurrent_models, 1);
     }
 
     fn refused(o: Options) -> String {

@@ -229,7 +229,10 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
         }),
         git_commit: meta::git_commit().map(String::from),
         machine: Machine::this(),
-        parallelism: Parallelism::one_model_per_thread(plan.concurrent_models()),
+        parallelism: {
+            let s = plan.schedule();
+            Parallelism::new(s.concurrent_models, s.threads_per_model)
+        },
         started_at: meta::utc_stamps(plan.started).1,
         threads: plan.threads,
         total_seconds: None,
