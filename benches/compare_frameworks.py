@@ -1,0 +1,231 @@
+"""actbench against PyTorch (eager) and JAX (jit, lax.scan over the epoch) on the same jobs.
+
+Run through benches/compare_frameworks.sh, which makes the Python environment. Every framework
+trains the same multilayer perceptron (relu hidden layers, softmax cross-entropy, Glorot-uniform
+weights, zero biases, Adam with Keras's constants: lr 1e-3, beta1 0.9, beta2 0.999, epsilon
+1e-7) on the real MNIST from $ACTBENCH_DATA_DIR/mnist (the first 48,000 training images, pixels
+/ 255; the last 12,000 held out for validation). A timed epoch is the training batches plus one
+forward pass over the validation images, as actbench's `seconds` column counts it. Jobs run one
+after the other, never two at once. Each figure is the median of epochs 2..N (epoch 1 holds
+JAX's compilation and every framework's warm-up).
+"""
+
+import argparse
+import csv
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ACTBENCH = os.path.join(ROOT, "target", "release", "actbench")
+NETWORKS = [[128, 64], [512, 256], [1024, 1024]]
+BATCHES = [32, 256]
+
+
+def load_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def mnist(root):
+    d = os.path.join(root, "mnist")
+    x = load_idx(os.path.join(d, "train-images-idx3-ubyte.gz")).reshape(-1, 784)
+    y = load_idx(os.path.join(d, "train-labels-idx1-ubyte.gz"))
+    x = x.astype(np.float32) / 255.0
+    return (x[:48000], y[:48000].astype(np.int32)), (x[48000:], y[48000:].astype(np.int32))
+
+
+def median_after_first(times):
+    return statistics.median(times[1:] if len(times) > 1 else times)
+
+
+def actbench(hidden, batch, epochs, threads):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run")
+        cmd = [ACTBENCH, "--activations", "relu", "--hidden", ",".join(map(str, hidden)),
+               "--batch-size", str(batch), "--epochs", str(epochs), "--threads", str(threads),
+               "--quiet", "--out", out]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        rows = list(csv.DictReader(open(os.path.join(out, "epochs.csv"))))
+        run = json.load(open(os.path.join(out, "run.json")))
+    times = [float(r["seconds"]) for r in rows]
+    return median_after_first(times), run
+
+
+def torch_times(train, val, hidden, batch, epochs, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(42)
+    sizes = [784, *hidden, 10]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        lin = torch.nn.Linear(a, b)
+        torch.nn.init.xavier_uniform_(lin.weight)
+        torch.nn.init.zeros_(lin.bias)
+        layers.append(lin)
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    kw = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    try:
+        opt = torch.optim.Adam(model.parameters(), fused=True, **kw)
+    except (RuntimeError, TypeError):
+        opt = torch.optim.Adam(model.parameters(), **kw)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = torch.from_numpy(train[0]), torch.from_numpy(train[1]).long()
+    xv = torch.from_numpy(val[0])
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), batch):
+            idx = perm[i : i + batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            model(xv).argmax(1)
+        times.append(time.perf_counter() - start)
+    return median_after_first(times), f"torch {torch.__version__}, fused Adam: {'fused' in opt.defaults and opt.defaults['fused']}"
+
+
+def jax_times(train, val, hidden, batch, epochs):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    sizes = [784, *hidden, 10]
+    key = jax.random.PRNGKey(42)
+    params = []
+    for a, b in zip(sizes, sizes[1:]):
+        key, sub = jax.random.split(key)
+        limit = (6.0 / (a + b)) ** 0.5
+        params.append((jax.random.uniform(sub, (a, b), jnp.float32, -limit, limit),
+                       jnp.zeros((b,), jnp.float32)))
+    opt = optax.adam(1e-3, b1=0.9, b2=0.999, eps=1e-7)
+    state = opt.init(params)
+
+    def forward(p, x):
+        for w, b in p[:-1]:
+            x = jax.nn.relu(x @ w + b)
+        w, b = p[-1]
+        return x @ w + b
+
+    def loss(p, x, y):
+        return optax.softmax_cross_entropy_with_integer_labels(forward(p, x), y).mean()
+
+    def step(carry, xy):
+        p, s = carry
+        l, g = jax.value_and_grad(loss)(p, *xy)
+        updates, s = opt.update(g, s, p)
+        return (optax.apply_updates(p, updates), s), l
+
+    full = len(train[0]) // batch
+
+    @jax.jit
+    def epoch(p, s, x, y, perm):
+        idx = perm[: full * batch]
+        xb = x[idx].reshape(full, batch, -1)
+        yb = y[idx].reshape(full, batch)
+        (p, s), losses = jax.lax.scan(step, (p, s), (xb, yb))
+        return p, s, losses.mean()
+
+    tail_step = jax.jit(lambda p, s, x, y: step((p, s), (x, y))[0])
+    evaluate = jax.jit(lambda p, x: forward(p, x).argmax(1))
+    x, y = jnp.asarray(train[0]), jnp.asarray(train[1])
+    xv = jnp.asarray(val[0])
+    rng = np.random.default_rng(42)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        perm = rng.permutation(len(train[0]))
+        params, state, _ = epoch(params, state, x, y, jnp.asarray(perm))
+        if full * batch < len(train[0]):  # the last, smaller batch, as the others train it
+            rest = jnp.asarray(perm[full * batch :])
+            params, state = tail_step(params, state, x[rest], y[rest])
+        evaluate(params, xv).block_until_ready()
+        times.append(time.perf_counter() - start)
+    return median_after_first(times), f"jax {jax.__version__}, optax, devices {jax.devices()}"
+
+
+def sgemm(threads):
+    code = (
+        "import numpy as np, time\n"
+        "n = 2048\n"
+        "a = np.random.default_rng(1).random((n, n), dtype=np.float32)\n"
+        "b = np.random.default_rng(2).random((n, n), dtype=np.float32)\n"
+        "a @ b\n"
+        "best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(10))\n"
+        "print(2 * n ** 3 / best / 1e9)\n"
+    )
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip())
+
+
+def load():
+    return open("/proc/loadavg").read().split()[0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=3, help="epochs per job (median of 2..N)")
+    ap.add_argument("--threads", type=int, default=2, help="threads for PyTorch and actbench's second column")
+    ap.add_argument("--only", default="", help="comma-separated networks to run, e.g. 128-64,512-256")
+    args = ap.parse_args()
+    if args.epochs < 2:
+        sys.exit("error: --epochs must be at least 2 (the first epoch is not timed)")
+    data_root = os.environ.get("ACTBENCH_DATA_DIR")
+    if not data_root or not os.path.isdir(os.path.join(data_root, "mnist")):
+        sys.exit("error: set ACTBENCH_DATA_DIR to a folder holding mnist/")
+    os.environ["ACTBENCH_DATA_DIR"] = data_root
+    train, val = mnist(data_root)
+    networks = [h for h in NETWORKS if not args.only or "-".join(map(str, h)) in args.only.split(",")]
+    print(f"load average at start: {load()} ({os.cpu_count()} cores)", flush=True)
+    rows, versions, calibration = [], set(), None
+    for hidden in networks:
+        for batch in BATCHES:
+            a1, run = actbench(hidden, batch, args.epochs, 1)
+            a2, run2 = actbench(hidden, batch, args.epochs, args.threads)
+            calibration = run["calibration"]
+            t, tv = torch_times(train, val, hidden, batch, args.epochs, args.threads)
+            j, jv = jax_times(train, val, hidden, batch, args.epochs)
+            versions |= {tv, jv}
+            rows.append((hidden, batch, a1, a2, run2["parallelism"]["mode"], t, j))
+            print(f"done 784-{'-'.join(map(str, hidden))}-10 batch {batch}: actbench {a1:.3f}/{a2:.3f}, "
+                  f"PyTorch {t:.3f}, JAX {j:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+    print()
+    print(f"Seconds per epoch (training + validation pass), median of epochs 2..{args.epochs}; "
+          f"PyTorch and JAX on {args.threads} threads; ratio = the faster peer's time / actbench's "
+          f"best (above 1: actbench faster).")
+    print()
+    print(f"| network | batch | actbench, 1 thread | actbench, {args.threads} threads | PyTorch | JAX | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for hidden, batch, a1, a2, mode, t, j in rows:
+        net = f"784-{'-'.join(map(str, hidden))}-10"
+        print(f"| {net} | {batch} | {a1:.3f} | {a2:.3f} ({mode}) | {t:.3f} | {j:.3f} | "
+              f"{min(t, j) / min(a1, a2):.2f} |")
+    print()
+    g1, g2 = sgemm(1), sgemm(2)
+    print(f"numpy {np.__version__} sgemm 2048x2048x2048: {g1:.1f} GFLOP/s on 1 thread, {g2:.1f} on 2; "
+          f"actbench's calibration product (256^3, 1 thread, {calibration.get('cpu_path')}): "
+          f"{calibration['gflops']:.1f} GFLOP/s")
+    for v in sorted(versions):
+        print(v)
+    print(f"load average at end: {load()}")
+
+
+if __name__ == "__main__":
+    main()
