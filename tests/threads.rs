@@ -18,6 +18,7 @@ fn any_thread_count_trains_bit_identically() {
         val: Some(val_split.all()),
         test: test_split.all(),
         classes: 10,
+        image: (1, 28, 28),
     };
     let cfg = TrainConfig {
         epochs: 2,
