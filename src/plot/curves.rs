@@ -7,10 +7,12 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{self, Series, Stat};
-use super::{DrawResult, Figure, PlotError, finite_runs, padded_range, render, series_colour};
+use super::{
+    DrawResult, Figure, PlotError, draw_activation_key, finite_runs, legend_text, padded_range,
+    render, series_colour,
+};
 use crate::results::EpochRow;
 use crate::results::read::read_epochs;
 
@@ -201,15 +203,7 @@ impl CurvesFigure {
         DB::ErrorType: 'static,
     {
         const ROW: i32 = 18;
-        const TOP: i32 = 42;
-        let (width, height) = area.dim_in_pixel();
-        let (width, height) = (width as i32, height as i32);
-        let text = |size: f64| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Left, VPos::Center))
-        };
+        let height = area.dim_in_pixel().1 as i32;
 
         // Style key at the bottom: what solid, dashed and shaded mean.
         let mut keys: Vec<(&str, u8)> = vec![("train (solid)", 0)];
@@ -239,26 +233,11 @@ impl CurvesFigure {
                     grey.mix(0.25).filled(),
                 ))?,
             }
-            area.draw(&Text::new(label, (42, y), text(13.0)))?;
+            area.draw(&Text::new(label, (42, y), legend_text(13.0)))?;
         }
 
-        area.draw(&Text::new("activation", (8, TOP - ROW), text(14.0)))?;
-        // Long lists flow into extra columns rather than off the bottom.
-        let per_column = ((key_top - 8 - TOP) / ROW).max(1) as usize;
-        let columns = self.series.len().div_ceil(per_column).max(1);
-        let column_width = width / columns as i32;
-        let size = if columns == 1 { 14.0 } else { 12.0 };
-        for (i, s) in self.series.iter().enumerate() {
-            let x = (i / per_column) as i32 * column_width + 8;
-            let y = TOP + (i % per_column) as i32 * ROW + ROW / 2;
-            let colour = series_colour(i);
-            area.draw(&PathElement::new(
-                vec![(x, y), (x + 22, y)],
-                colour.stroke_width(3),
-            ))?;
-            area.draw(&Text::new(s.activation.as_str(), (x + 28, y), text(size)))?;
-        }
-        Ok(())
+        let names: Vec<&str> = self.series.iter().map(|s| s.activation.as_str()).collect();
+        draw_activation_key(area, &names, key_top, (14.0, 12.0))
     }
 }
 

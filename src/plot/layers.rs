@@ -7,10 +7,11 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::curves::EpochAxis;
-use super::{DrawResult, Figure, PlotError, finite_runs, render, series_colour};
+use super::{
+    DrawResult, Figure, PlotError, draw_activation_key, finite_runs, render, series_colour,
+};
 use crate::results::LayerRow;
 use crate::results::read::read_layers;
 use crate::stats::first_seen;
@@ -224,29 +225,9 @@ impl LayersFigure {
     where
         DB::ErrorType: 'static,
     {
-        const ROW: i32 = 18;
-        const TOP: i32 = 42;
+        let names: Vec<&str> = self.series.iter().map(|s| s.activation.as_str()).collect();
         let height = area.dim_in_pixel().1 as i32;
-        let text = |size: f64| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Left, VPos::Center))
-        };
-        area.draw(&Text::new("activation", (8, TOP - ROW), text(14.0)))?;
-        let per_column = ((height - 8 - TOP) / ROW).max(1) as usize;
-        let columns = self.series.len().div_ceil(per_column).max(1);
-        let column_width = area.dim_in_pixel().0 as i32 / columns as i32;
-        for (i, s) in self.series.iter().enumerate() {
-            let x = (i / per_column) as i32 * column_width + 8;
-            let y = TOP + (i % per_column) as i32 * ROW + ROW / 2;
-            area.draw(&PathElement::new(
-                vec![(x, y), (x + 22, y)],
-                series_colour(i).stroke_width(3),
-            ))?;
-            area.draw(&Text::new(s.activation.as_str(), (x + 28, y), text(13.0)))?;
-        }
-        Ok(())
+        draw_activation_key(area, &names, height, (13.0, 13.0))
     }
 
     fn title(&self) -> String {

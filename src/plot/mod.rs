@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use plotters::backend::{BitMapBackend, RGBPixel, SVGBackend};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
+use plotters::style::{FontStyle, text_anchor};
 
 pub use activations::{ActivationCurve, plot_activations};
 pub use curves::{plot_curves, plot_run};
@@ -170,6 +170,54 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Top of the activation key's first row, below its heading; rows are `KEY_ROW` pixels apart.
+const KEY_TOP: i32 = 42;
+const KEY_ROW: i32 = 18;
+
+/// Left-anchored black text of `size` points, as every legend here uses.
+fn legend_text(size: f64) -> TextStyle<'static> {
+    ("sans-serif", size)
+        .into_font()
+        .color(&BLACK)
+        .pos(text_anchor::Pos::new(
+            text_anchor::HPos::Left,
+            text_anchor::VPos::Center,
+        ))
+}
+
+/// The activation key of a figure: heading, then one colour swatch (`series_colour(i)`) and name
+/// per series. Long lists flow into extra columns rather than below `bottom` (pixels from the
+/// area's top); names are drawn at `sizes.0` points in one column, `sizes.1` in several.
+fn draw_activation_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    names: &[&str],
+    bottom: i32,
+    sizes: (f64, f64),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.draw(&Text::new(
+        "activation",
+        (8, KEY_TOP - KEY_ROW),
+        legend_text(14.0),
+    ))?;
+    let per_column = ((bottom - 8 - KEY_TOP) / KEY_ROW).max(1) as usize;
+    let columns = names.len().div_ceil(per_column).max(1);
+    let column_width = area.dim_in_pixel().0 as i32 / columns as i32;
+    let size = if columns == 1 { sizes.0 } else { sizes.1 };
+    for (i, name) in names.iter().enumerate() {
+        let x = (i / per_column) as i32 * column_width + 8;
+        let y = KEY_TOP + (i % per_column) as i32 * KEY_ROW + KEY_ROW / 2;
+        area.draw(&PathElement::new(
+            vec![(x, y), (x + 22, y)],
+            series_colour(i).stroke_width(3),
+        ))?;
+        area.draw(&Text::new(*name, (x + 28, y), legend_text(size)))?;
+    }
+    Ok(())
 }
 
 /// A distinct colour per series: Tableau 10, then ten darker/brighter extras, then golden-angle

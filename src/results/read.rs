@@ -551,10 +551,7 @@ fn check_summary_row(row: &SummaryRow) -> Result<(), CellFault> {
             format!("`{}` is not a positive number", row.learning_rate),
         ));
     }
-    // Diverged rows carry no usable metrics, whatever their cells say.
-    if row.status == RunStatus::Diverged {
-        return Ok(());
-    }
+    let diverged = row.status == RunStatus::Diverged;
     let cells = [
         ("train_seconds", row.train_seconds, Seconds),
         ("seconds_per_epoch", row.seconds_per_epoch, Seconds),
@@ -567,9 +564,17 @@ fn check_summary_row(row: &SummaryRow) -> Result<(), CellFault> {
         ("test_accuracy", row.test_accuracy, Accuracy),
     ];
     for (column, value, kind) in cells {
+        // A diverged row's metrics are not used; its losses may be anything a blown-up run
+        // produced, but an accuracy or a time no run can write is still refused.
+        if diverged && matches!(kind, Loss) {
+            continue;
+        }
         if let Some(v) = value {
             check_value(column, v, kind)?;
         }
+    }
+    if diverged {
+        return Ok(());
     }
     for (column, value) in [
         ("test_accuracy", row.test_accuracy),
@@ -789,6 +794,28 @@ mod tests {
         let max = format!("r,1,1,1e9,{MAX_LOSS},1,0,0,{MAX_LOSS},1");
         let rows = epochs_from_bytes(format!("{EPOCH_HEADER}\n{max}\n").as_bytes()).unwrap();
         assert_eq!(rows[0].train_loss, MAX_LOSS);
+    }
+
+    /// A diverged row's losses are not checked (a blown-up run's), but an accuracy outside
+    /// [0, 1] is refused whatever the status (found by the `summary_csv` fuzz target).
+    #[test]
+    fn diverged_rows_still_refuse_impossible_accuracies() {
+        let header = "activation,seed,status,epochs,batch_size,hidden,learning_rate,train_samples,val_samples,test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy";
+        let empty = "tanh,1,diverged,1,32,128-64,0.1,4800,1200,10000,109386,2,,,,,,,,,";
+        assert_eq!(
+            summary_from_bytes(format!("{header}\n{empty}\n").as_bytes())
+                .unwrap()
+                .len(),
+            1
+        );
+        let huge_loss = "tanh,1,diverged,1,32,128-64,0.1,4800,1200,10000,109386,2,,,,1e300,,,,,";
+        assert!(summary_from_bytes(format!("{header}\n{huge_loss}\n").as_bytes()).is_ok());
+        let err = summary_from_bytes(format!("{header}\n{empty}5\n").as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("column `test_accuracy`: `5` is not a fraction in [0, 1]"),
+            "{err}"
+        );
     }
 
     /// Files from before the convolutional network have no `model`/`conv` columns: their rows
