@@ -21,6 +21,7 @@ use super::input::Batch;
 use super::kernels::{self, Strided};
 use super::mlp::{Init, Mode};
 use super::pool::MaxPool2;
+use super::split::{self, MIN_SPLIT_WORK};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -116,6 +117,22 @@ impl CnnShape {
             add(p[0].checked_mul(p[1]).and_then(|w| w.checked_add(p[1])));
         }
         Ok(count)
+    }
+
+    /// Multiply-adds of one image's forward pass (convolutions and dense layers; a training
+    /// step does about three times this), saturating at `usize::MAX`; 0 when the image is too
+    /// small for the blocks. The scheduler's measure of a step's size.
+    pub fn forward_multiply_adds(&self) -> usize {
+        let Ok(blocks) = self.blocks() else { return 0 };
+        let Ok(flat) = self.flattened() else { return 0 };
+        let convs = blocks
+            .iter()
+            .map(|(c, _)| c.out_pixels().saturating_mul(c.weights()));
+        let mut widths = vec![flat];
+        widths.extend(&self.hidden);
+        widths.push(self.classes);
+        let dense = widths.windows(2).map(|w| w[0].saturating_mul(w[1]));
+        convs.chain(dense).fold(0, usize::saturating_add)
     }
 
     /// Values the training buffers hold per image (patches, pre-activations, activations,
@@ -279,6 +296,11 @@ impl Cnn {
     }
 
     /// Forward pass; the logits end up in `ws.logits()`.
+    ///
+    /// Each conv block runs image chunk by image chunk (patches, product, activation and
+    /// pooling while the chunk is in cache), the chunks spread over the workspace's threads;
+    /// every value is computed the same way whatever the chunking, so results do not depend
+    /// on the thread count. RReLU's noise is drawn for the whole batch first, in order.
     pub fn forward(&self, x: &Batch, ws: &mut CnnWorkspace, mut mode: Mode<'_>) {
         let rows = x.rows;
         let s = &self.shape;
@@ -289,6 +311,8 @@ impl Cnn {
         ws.rows = rows;
         fill_channels_last(x, s, &mut ws.input);
         let p = &self.params;
+        let hidden = &self.hidden;
+        let chunk = conv::IMAGES_PER_CHUNK;
         for (l, block) in self.blocks.iter().enumerate() {
             let (before, rest) = ws.blocks.split_at_mut(l);
             let input: &[f32] = match before.last() {
@@ -296,23 +320,30 @@ impl Cnn {
                 None => &ws.input,
             };
             let buf = &mut rest[0];
-            let c = block.conv;
+            let (c, pool) = (block.conv, block.pool);
+            let threads = threads_for(ws.threads, rows * c.out_pixels() * c.weights());
             let (kernel, bias) = (&p[block.kernel..block.bias], &p[block.bias..]);
-            let n = rows * c.out_size();
-            conv::forward(&c, rows, input, kernel, bias, &mut buf.col, &mut buf.z);
             let slopes = block.slopes.map(|o| &p[o..o + c.out_channels]);
-            activate(
-                &self.hidden,
-                &buf.z[..n],
-                &mut buf.y[..n],
-                c.out_channels,
-                slopes,
-                &mut buf.noise,
-                &mut mode,
+            let (ins, zs, ps) = (c.in_size(), c.out_size(), pool.out_size());
+            let cols = c.out_pixels() * c.patch();
+            draw_noise(hidden, &mut buf.noise, rows * zs, &mut mode);
+            let noise = &buf.noise[..];
+            split::each_chunk!(
+                threads,
+                |i: usize,
+                 (col, z, y, pooled, winner): BlockChunk<'_>| {
+                    let (r0, images) = (i * chunk, z.len() / zs);
+                    conv::forward(&c, images, &input[r0 * ins..], kernel, bias, col, z);
+                    let noise = noise.get(r0 * zs..(r0 + images) * zs);
+                    activate(hidden, z, y, slopes, noise);
+                    pool.forward(images, y, pooled, winner);
+                },
+                buf.col[..rows * cols] => chunk * cols,
+                buf.z[..rows * zs] => chunk * zs,
+                buf.y[..rows * zs] => chunk * zs,
+                buf.pooled[..rows * ps] => chunk * ps,
+                buf.winner[..rows * ps] => chunk * ps,
             );
-            block
-                .pool
-                .forward(rows, &buf.y, &mut buf.pooled, &mut buf.winner);
         }
         let last = self.dense.len() - 1;
         for (l, layer) in self.dense.iter().enumerate() {
@@ -330,20 +361,25 @@ impl Cnn {
                 col: 1,
             };
             let (w, b) = (&p[layer.w..layer.b], &p[layer.b..layer.b + n]);
-            kernels::gemm(rows, layer.inputs, n, a, w, Some(b), &mut buf.z);
+            kernels::gemm_split(ws.threads, rows, layer.inputs, n, a, w, Some(b), &mut buf.z);
             if l < last {
                 let slopes = layer.slopes.map(|o| &p[o..o + n]);
+                draw_noise(hidden, &mut buf.noise, rows * n, &mut mode);
+                let noise = buf.noise.get(..rows * n);
                 let (z, y) = (&buf.z[..rows * n], &mut buf.y[..rows * n]);
-                activate(&self.hidden, z, y, n, slopes, &mut buf.noise, &mut mode);
+                activate(hidden, z, y, slopes, noise);
             }
         }
     }
 
     /// Backward pass from `ws`'s logit gradient (filled by the loss head) into `grads`, which
-    /// has the layout of `params`; every entry is overwritten.
+    /// has the layout of `params`; every entry is overwritten. Split over the workspace's
+    /// threads as [`Cnn::forward`] is: products by output rows, pooling and activations by
+    /// images (PReLU's slope gradients, sums over the batch, on one thread).
     pub fn backward(&self, ws: &mut CnnWorkspace, grads: &mut [f32]) {
         let rows = ws.rows;
         let p = &self.params;
+        let threads = ws.threads;
         let CnnWorkspace {
             input: x0,
             blocks,
@@ -371,7 +407,7 @@ impl Cnn {
                 row: 1,
                 col: k,
             };
-            kernels::gemm(k, rows, n, input_t, g, None, dw);
+            kernels::gemm_split(threads, k, rows, n, input_t, g, None, dw);
             // The input's gradient g W^T, with W transposed once (at most 2304 x 64 values).
             let dinput: &mut [f32] = match (before.last_mut(), blocks.last_mut()) {
                 (Some(prev), _) => &mut prev.g,
@@ -385,7 +421,7 @@ impl Cnn {
                 row: n,
                 col: 1,
             };
-            kernels::gemm(rows, n, k, g_rows, wt, None, dinput);
+            kernels::gemm_split(threads, rows, n, k, g_rows, wt, None, dinput);
             if let Some(prev) = before.last_mut() {
                 let prev_layer = self.dense[l - 1];
                 let m = rows * k;
@@ -399,30 +435,47 @@ impl Cnn {
                 );
             }
         }
+        let hidden = &self.hidden;
+        let chunk = conv::IMAGES_PER_CHUNK;
         for l in (0..self.blocks.len()).rev() {
             let block = self.blocks[l];
-            let c = block.conv;
+            let (c, pool) = (block.conv, block.pool);
             let m = rows * c.out_size();
+            let threads = threads_for(threads, rows * c.out_pixels() * c.weights());
             let (before, rest) = blocks.split_at_mut(l);
             let buf = &mut rest[0];
-            block
-                .pool
-                .backward(rows, &buf.dpooled, &buf.winner, &mut buf.g);
-            differentiate(
-                &self.hidden,
-                (&buf.z[..m], &buf.y[..m], &mut buf.g[..m]),
-                c.out_channels,
-                block.slopes.map(|o| (&p[o..o + c.out_channels], o)),
-                grads,
-                &buf.noise,
+            let (zs, ps) = (c.out_size(), pool.out_size());
+            let (dpooled, winner) = (&buf.dpooled[..], &buf.winner[..]);
+            let (z, y, noise) = (&buf.z[..m], &buf.y[..m], &buf.noise[..]);
+            // Pooling, then the activation's derivative, image chunk by image chunk.
+            split::each_chunk!(
+                threads,
+                |i: usize, (g,): (&mut [f32],)| {
+                    let (r0, images) = (i * chunk, g.len() / zs);
+                    pool.backward(images, &dpooled[r0 * ps..], &winner[r0 * ps..], g);
+                    let at = r0 * zs..(r0 + images) * zs;
+                    match hidden {
+                        Hidden::Fixed(act) => act.backward(&z[at.clone()], &y[at], g),
+                        Hidden::Rrelu(rrelu) => rrelu.backward(&z[at.clone()], &noise[at], g),
+                        Hidden::Prelu(_) => {} // below, over the whole batch
+                    }
+                },
+                buf.g[..m] => chunk * zs,
             );
+            if let Hidden::Prelu(prelu) = hidden {
+                let o = block.slopes.expect("PReLU layers have slopes");
+                let width = c.out_channels;
+                let dslopes = &mut grads[o..o + width];
+                prelu.backward(z, &p[o..o + width], &mut buf.g[..m], dslopes);
+            }
             let (dkernel, dbias) = grads[block.kernel..].split_at_mut(c.weights());
             let input = before.last_mut().map(|prev| InputGrad {
                 dx: &mut prev.dpooled,
                 dcol: &mut dcol[..],
                 kernel_t: &mut transposed[..],
             });
-            conv::backward(
+            conv::backward_split(
+                threads,
                 &c,
                 rows,
                 &buf.col,
@@ -434,6 +487,21 @@ impl Cnn {
             );
         }
     }
+}
+
+/// One image chunk of a conv block's forward buffers: patches, pre-activations, activations,
+/// pooled values, pooling winners.
+type BlockChunk<'a> = (
+    &'a mut [f32],
+    &'a mut [f32],
+    &'a mut [f32],
+    &'a mut [f32],
+    &'a mut [u32],
+);
+
+/// The threads for a conv layer of `work` multiply-adds: one below [`MIN_SPLIT_WORK`].
+fn threads_for(threads: usize, work: usize) -> usize {
+    if work < MIN_SPLIT_WORK { 1 } else { threads }
 }
 
 /// Scatter a batch's non-zero inputs (channel-major per sample) into dense channels-last images.
@@ -450,33 +518,32 @@ fn fill_channels_last(x: &Batch, s: &CnnShape, out: &mut [f32]) {
     }
 }
 
-/// `y = f(z)` for the hidden activation over rows of `width` units (channels for a conv
-/// layer): PReLU's slopes are per unit of the row, RReLU's noise per element.
+/// RReLU's slopes for the first `len` values of a layer, drawn in order (training) or set to
+/// their mean (evaluation); nothing for the other activations.
+fn draw_noise(hidden: &Hidden, noise: &mut [f32], len: usize, mode: &mut Mode<'_>) {
+    if let Hidden::Rrelu(rrelu) = hidden {
+        let rng = match mode {
+            Mode::Train(rng) => Some(&mut **rng),
+            Mode::Eval => None,
+        };
+        rrelu.draw(rng, &mut noise[..len]);
+    }
+}
+
+/// `y = f(z)` for the hidden activation over whole rows (of channels, for a conv layer):
+/// PReLU's slopes are per unit of the row, RReLU's `noise` (drawn by [`draw_noise`]) per
+/// element.
 fn activate(
     hidden: &Hidden,
     z: &[f32],
     y: &mut [f32],
-    width: usize,
     slopes: Option<&[f32]>,
-    noise: &mut [f32],
-    mode: &mut Mode<'_>,
+    noise: Option<&[f32]>,
 ) {
     match hidden {
         Hidden::Fixed(act) => act.forward(z, y),
-        Hidden::Prelu(prelu) => {
-            let slopes = slopes.expect("PReLU layers have slopes");
-            debug_assert_eq!(slopes.len(), width);
-            prelu.forward(z, slopes, y);
-        }
-        Hidden::Rrelu(rrelu) => {
-            let noise = &mut noise[..z.len()];
-            let rng = match mode {
-                Mode::Train(rng) => Some(&mut **rng),
-                Mode::Eval => None,
-            };
-            rrelu.draw(rng, noise);
-            rrelu.forward(z, noise, y);
-        }
+        Hidden::Prelu(prelu) => prelu.forward(z, slopes.expect("PReLU layers have slopes"), y),
+        Hidden::Rrelu(rrelu) => rrelu.forward(z, noise.expect("RReLU layers have noise"), y),
     }
 }
 
@@ -538,6 +605,8 @@ pub struct CnnWorkspace {
     dcol: AlignedVec,
     /// Scratch for a transposed kernel or dense weight matrix.
     transposed: AlignedVec,
+    /// Threads the work is split over (see [`CnnWorkspace::threads`]).
+    threads: usize,
 }
 
 impl CnnWorkspace {
@@ -596,7 +665,16 @@ impl CnnWorkspace {
             dense,
             dcol: cap(dcol),
             transposed: AlignedVec::zeros(transposed),
+            threads: 1,
         }
+    }
+
+    /// The same buffers, with the network's work split over up to `threads` threads of the
+    /// current rayon pool (1, the default: all on the calling thread). Results are the same
+    /// bit for bit for any count.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// The most images one batch may hold.

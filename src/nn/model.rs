@@ -102,6 +102,9 @@ impl Model for Cnn {
     fn workspace(&self, capacity: usize) -> CnnWorkspace {
         CnnWorkspace::new(self, capacity)
     }
+    fn workspace_split(&self, capacity: usize, threads: usize) -> CnnWorkspace {
+        CnnWorkspace::new(self, capacity).threads(threads)
+    }
     fn params_mut(&mut self) -> &mut [f32] {
         &mut self.params
     }

@@ -36,44 +36,72 @@ impl MaxPool2 {
         self.out_height() * self.out_width() * self.channels
     }
 
-    /// Forward for `rows` images: `y` gets each window's maximum and `winner` the index in `x`
-    /// of the element chosen (see the module's tie rule).
+    /// Forward for `rows` images: `y` gets each window's maximum and `winner` the index, within
+    /// its image, of the element chosen (see the module's tie rule). Indices are per image, so
+    /// any run of whole images can be pooled (and routed back) on its own.
     pub fn forward(&self, rows: usize, x: &[f32], y: &mut [f32], winner: &mut [u32]) {
         assert!(self.height >= 2 && self.width >= 2, "bad pooling {self:?}");
-        assert!(x.len() >= rows * self.in_size() && x.len() <= u32::MAX as usize);
+        assert!(
+            self.in_size() <= u32::MAX as usize,
+            "image too large: {self:?}"
+        );
         let (w, c) = (self.width, self.channels);
         let (oh, ow) = (self.out_height(), self.out_width());
         let line = w * c;
-        let mut o = 0;
-        for r in 0..rows {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let top = r * self.in_size() + 2 * oy * line + 2 * ox * c;
-                    // Window order: top-left, top-right, bottom-left, bottom-right.
-                    let at = [top, top + c, top + line, top + line + c];
-                    for ch in 0..c {
-                        let mut best = at[0] + ch;
-                        for &corner in &at[1..] {
-                            if x[corner + ch] > x[best] {
-                                best = corner + ch;
+        let (ins, outs) = (self.in_size(), self.out_size());
+        let x = &x[..rows * ins];
+        let (y, winner) = (&mut y[..rows * outs], &mut winner[..rows * outs]);
+        super::cpu::dispatch(
+            #[inline(always)]
+            || {
+                let images = x.chunks_exact(ins).zip(y.chunks_exact_mut(outs));
+                for ((img, yi), wi) in images.zip(winner.chunks_exact_mut(outs)) {
+                    let mut o = 0;
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let top = 2 * oy * line + 2 * ox * c;
+                            // Window order: top-left, top-right, bottom-left, bottom-right;
+                            // each corner's channels are contiguous, so the loop over channels
+                            // vectorizes (the comparisons become selects).
+                            let (tl, tr) = img[top..top + 2 * c].split_at(c);
+                            let (bl, br) = img[top + line..top + line + 2 * c].split_at(c);
+                            let (yo, wo) = (&mut yi[o..o + c], &mut wi[o..o + c]);
+                            let at = [top, top + c, top + line, top + line + c].map(|a| a as u32);
+                            for ch in 0..c {
+                                let (mut best, mut arg) = (tl[ch], at[0]);
+                                if tr[ch] > best {
+                                    (best, arg) = (tr[ch], at[1]);
+                                }
+                                if bl[ch] > best {
+                                    (best, arg) = (bl[ch], at[2]);
+                                }
+                                if br[ch] > best {
+                                    (best, arg) = (br[ch], at[3]);
+                                }
+                                yo[ch] = best;
+                                wo[ch] = arg + ch as u32;
                             }
+                            o += c;
                         }
-                        y[o] = x[best];
-                        winner[o] = best as u32;
-                        o += 1;
                     }
                 }
-            }
-        }
+            },
+        )
     }
 
     /// Backward: `dx` (overwritten, `rows` images) gets `g` at each window's winner and zero
     /// elsewhere. Windows do not overlap, so no element receives two gradients.
     pub fn backward(&self, rows: usize, g: &[f32], winner: &[u32], dx: &mut [f32]) {
-        let n = rows * self.out_size();
-        dx[..rows * self.in_size()].fill(0.0);
-        for (&gv, &i) in g[..n].iter().zip(&winner[..n]) {
-            dx[i as usize] = gv;
+        let (ins, outs) = (self.in_size(), self.out_size());
+        let dx = &mut dx[..rows * ins];
+        dx.fill(0.0);
+        let images = g[..rows * outs]
+            .chunks_exact(outs)
+            .zip(winner.chunks_exact(outs));
+        for ((gi, wi), di) in images.zip(dx.chunks_exact_mut(ins)) {
+            for (&gv, &i) in gi.iter().zip(wi) {
+                di[i as usize] = gv;
+            }
         }
     }
 }

@@ -82,6 +82,34 @@ where
     }
 }
 
+/// Call `f(i, (a_i, b_i, ...))` for the `i`-th chunks of equally many chunks of several
+/// mutable buffers (`buffer => chunk length` pairs): in parallel on the current rayon pool when
+/// `threads > 1`, else in order on the calling thread. Each chunk is computed the same way
+/// either way (the convolutional network's images are independent), so results do not depend
+/// on the thread count.
+macro_rules! each_chunk {
+    ($threads:expr, $f:expr, $($buf:expr => $len:expr),+ $(,)?) => {{
+        let f = $f;
+        if $threads > 1 {
+            use rayon::prelude::*;
+            ($($buf.par_chunks_mut($len),)+)
+                .into_par_iter()
+                .enumerate()
+                .for_each(|(i, t)| f(i, t));
+        } else {
+            let chunks = [$($buf.len().div_ceil($len)),+];
+            debug_assert!(chunks.iter().all(|&c| c == chunks[0]), "unequal chunk counts");
+            for i in 0..chunks[0] {
+                f(i, ($({
+                    let end = ((i + 1) * $len).min($buf.len());
+                    &mut $buf[i * $len..end]
+                },)+));
+            }
+        }
+    }};
+}
+pub(crate) use each_chunk;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,9 +122,15 @@ impl Schedule {
     /// left when there are fewer jobs go to each model, split evenly, if one training step is
     /// at least [`SPLIT_MIN_STEP_WORK`] multiply-adds, the measured crossover.
     pub fn decide(threads: usize, jobs: usize, sizes: &[usize], batch: usize) -> Schedule {
+        let step_work: usize = batch * sizes.windows(2).map(|w| w[0] * w[1]).sum::<usize>();
+        Schedule::for_step(threads, jobs, step_work)
+    }
+
+    /// The same rule for a model whose training step's forward pass takes `step_work`
+    /// multiply-adds (the convolutional network: see [`CnnShape::forward_multiply_adds`]).
+    pub fn for_step(threads: usize, jobs: usize, step_work: usize) -> Schedule {
         let threads = threads.max(1);
         let concurrent_models = threads.min(jobs).max(1);
-        let step_work: usize = batch * sizes.windows(2).map(|w| w[0] * w[1]).sum::<usize>();
         let threads_per_model = if step_work >= SPLIT_MIN_STEP_WORK {
             threads / concurrent_models
         } else {
@@ -253,6 +259,19 @@ impl Plan {
     /// How the run's threads are shared between its models (see [`Schedule::decide`]).
     pub fn schedule(&self) -> Schedule {
         let t = &self.options.train;
+        if let ModelKind::Cnn { filters } = &t.model {
+            let (channels, height, width) = self.shape.image;
+            let cnn = CnnShape {
+                height,
+                width,
+                channels,
+                filters: filters.clone(),
+                hidden: t.hidden.clone(),
+                classes: self.shape.classes,
+            };
+            let work = cnn.forward_multiply_adds().saturating_mul(t.batch_size);
+            return Schedule::for_step(self.threads, self.jobs.len(), work);
+        }
         let mut sizes = vec![self.shape.features];
         sizes.extend(&t.hidden);
         sizes.push(self.shape.classes);
@@ -472,6 +491,18 @@ mod tests {
         assert_eq!(s(2, 1, &[SPLIT_MIN_STEP_WORK - 1, 1], 1), (1, 1));
         let plan = Plan::new(options("relu"), DataShape::MNIST).unwrap();
         assert_eq!(plan.schedule().concurrent_models, 1);
+        // The tutorial's CNN (about 2.5 M multiply-adds per image forward): one activation
+        // gets both threads, three share them one model per thread.
+        let mut cnn = options("relu");
+        cnn.train.model = ModelKind::Cnn {
+            filters: vec![32, 64],
+        };
+        cnn.threads = Some(2);
+        let one = Plan::new(cnn.clone(), DataShape::MNIST).unwrap().schedule();
+        assert_eq!((one.concurrent_models, one.threads_per_model), (1, 2));
+        let three = Plan::new(cnn.builtin("elu,tanh").unwrap(), DataShape::MNIST);
+        let three = three.unwrap().schedule();
+        assert_eq!((three.concurrent_models, three.threads_per_model), (2, 1));
     }
 
     fn refused(o: Options) -> String {
