@@ -183,7 +183,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3, help="epochs per job (median of 2..N)")
     ap.add_argument("--threads", type=int, default=2, help="threads for PyTorch and actbench's second column")
-    ap.add_argument("--only", default="", help="comma-separated networks to run, e.g. 128-64,512-256")
+    ap.add_argument("--only", default="", help="comma-separated networks to run, e.g. 128-64,512-256 (sgemm: none, only numpy's sgemm)")
     args = ap.parse_args()
     if args.epochs < 2:
         sys.exit("error: --epochs must be at least 2 (the first epoch is not timed)")
@@ -219,9 +219,11 @@ def main():
               f"{min(t, j) / min(a1, a2):.2f} |")
     print()
     g1, g2 = sgemm(1), sgemm(2)
-    print(f"numpy {np.__version__} sgemm 2048x2048x2048: {g1:.1f} GFLOP/s on 1 thread, {g2:.1f} on 2; "
-          f"actbench's calibration product (256^3, 1 thread, {calibration.get('cpu_path')}): "
-          f"{calibration['gflops']:.1f} GFLOP/s")
+    ours = ""
+    if calibration:  # none when --only named no network (e.g. --only sgemm)
+        ours = (f"; actbench's calibration product ({calibration.get('kernel')}, "
+                f"{calibration.get('cpu_path')}): {calibration['gflops']:.1f} GFLOP/s")
+    print(f"numpy {np.__version__} sgemm 2048x2048x2048: {g1:.1f} GFLOP/s on 1 thread, {g2:.1f} on 2{ours}")
     for v in sorted(versions):
         print(v)
     print(f"load average at end: {load()}")

@@ -1,5 +1,7 @@
 //! Kernels at the network's shapes: activations on a 32x128 batch, the matrix products of
-//! 784-128-64-10 at batch 32 (ours, and ndarray's general_mat_mul for reference).
+//! 784-128-64-10 at batch 32 (ours, and ndarray's general_mat_mul for reference), and the large
+//! products (`large_products`: a 2048^3 square, the wide dense networks' and the conv net's
+//! shapes; throughput in elements/s is FLOP/s, 2 per multiply-add).
 
 use actbench::data::synthetic::synthetic;
 use actbench::nn::Batch;
@@ -8,6 +10,7 @@ use actbench::nn::kernels::{self, Strided};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array2, linalg::general_mat_mul};
 use std::hint::black_box;
+use std::time::Duration;
 
 fn values(len: usize) -> Vec<f32> {
     (0..len)
@@ -219,11 +222,84 @@ fn split_across_threads(c: &mut Criterion) {
     g.finish();
 }
 
+/// One `m x k x n` product on one thread; `transposed`: `a` is stored `k x m` and read through
+/// strides (the weight and kernel gradients).
+fn large_case(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    (m, k, n): (usize, usize, usize),
+    transposed: bool,
+) {
+    let a = values(m * k);
+    let b = values(k * n);
+    let mut out = vec![0.0; m * n];
+    let a = if transposed {
+        Strided {
+            data: &a,
+            row: 1,
+            col: m,
+        }
+    } else {
+        Strided {
+            data: &a,
+            row: k,
+            col: 1,
+        }
+    };
+    g.throughput(Throughput::Elements(2 * (m * k * n) as u64));
+    g.bench_function(format!("{name}_{m}x{k}x{n}"), |bench| {
+        bench.iter(|| kernels::gemm(m, k, n, black_box(a), &b, None, &mut out))
+    });
+}
+
+/// The products of issue #16's large shapes, one thread each.
+fn large_products(c: &mut Criterion) {
+    let _ftz = actbench::nn::FlushDenormals::new();
+    let mut g = c.benchmark_group("large_products");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    large_case(&mut g, "square", (2048, 2048, 2048), false);
+    // The second layer of the wide dense networks: forward, weight gradient (the activations
+    // read transposed), input gradient (computed as W g^T).
+    for (input, output) in [(512, 256), (1024, 1024)] {
+        for batch in [32, 256] {
+            let net = format!("dense_{input}_{output}_b{batch}");
+            large_case(
+                &mut g,
+                &format!("{net}/forward"),
+                (batch, input, output),
+                false,
+            );
+            large_case(
+                &mut g,
+                &format!("{net}/weight_grad"),
+                (input, batch, output),
+                true,
+            );
+            large_case(
+                &mut g,
+                &format!("{net}/input_grad"),
+                (input, output, batch),
+                false,
+            );
+        }
+    }
+    // The conv net at batch 32: conv2 (32 -> 64 channels on 11x11) and conv1 (1 -> 32 on 26x26).
+    large_case(&mut g, "conv2/forward", (3872, 288, 64), false);
+    large_case(&mut g, "conv2/kernel_grad", (288, 3872, 64), true);
+    large_case(&mut g, "conv2/patch_grad", (3872, 64, 288), false);
+    large_case(&mut g, "conv1/forward", (21632, 9, 32), false);
+    large_case(&mut g, "conv1/kernel_grad", (9, 21632, 32), true);
+    g.finish();
+}
+
 criterion_group!(
     benches,
     activations,
     products,
     optimizer,
-    split_across_threads
+    split_across_threads,
+    large_products
 );
 criterion_main!(benches);

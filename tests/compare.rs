@@ -668,6 +668,45 @@ fn normalised_gate_without_calibration_is_an_error() {
 }
 
 #[test]
+fn calibrations_of_different_products_are_not_compared() {
+    let dir = TempDir::new().unwrap();
+    let b = run_dir(&dir, "b", &[row("relu", 1, 0.97, 0.1, 0.2)], Some(10.0));
+    let c = run_dir(&dir, "c", &[row("relu", 1, 0.97, 0.1, 0.2)], Some(20.0));
+    let with_kernel = |run: &PathBuf, kernel: &str| {
+        let path = run.join("run.json");
+        let json = fs::read_to_string(&path).unwrap().replace(
+            r#""seconds": 0.1"#,
+            &format!(r#""seconds": 0.1, "kernel": "{kernel}""#),
+        );
+        fs::write(path, json).unwrap();
+    };
+    with_kernel(&b, "256x256x256 f32 gemm");
+    with_kernel(&c, "512x512x512 f32 gemm");
+    let r = compare(&b, &c, &opts()).unwrap();
+    assert_eq!(r.machine_ratio(), None);
+    assert_eq!(r.rows[0].normalized_speed_ratio, None);
+    assert!(
+        r.render().contains(
+            r#"the calibrations measured different products ("256x256x256 f32 gemm" -> "512x512x512 f32 gemm"): speed not normalised"#
+        ),
+        "{}",
+        r.render()
+    );
+    let o = CompareOptions {
+        max_slowdown: Some(1.2),
+        normalize_speed: true,
+        ..opts()
+    };
+    let err = compare(&b, &c, &o).unwrap_err();
+    assert!(err.to_string().contains("not comparable"), "{err}");
+    // The same product on both sides: normalised as before.
+    let same = run_dir(&dir, "same", &[row("relu", 1, 0.97, 0.1, 0.2)], Some(10.0));
+    with_kernel(&same, "512x512x512 f32 gemm");
+    let r = compare(&same, &c, &opts()).unwrap();
+    assert_eq!(r.machine_ratio(), Some(2.0));
+}
+
+#[test]
 fn invalid_run_json_is_an_error() {
     let dir = TempDir::new().unwrap();
     let b = run_dir(&dir, "b", &[row("relu", 1, 0.97, 0.1, 0.2)], None);

@@ -193,8 +193,8 @@ pub fn compare(
     opts: &CompareOptions,
 ) -> Result<CompareReport, CompareError> {
     check_options(opts)?;
-    let base = Side::load(baseline)?;
-    let cand = Side::load(candidate)?;
+    let mut base = Side::load(baseline)?;
+    let mut cand = Side::load(candidate)?;
     let mut findings = Findings::default();
     match (&base.run, &cand.run) {
         (Some(b), Some(c)) => check_run_config(b, c, &mut findings),
@@ -212,6 +212,30 @@ pub fn compare(
                 ),
             );
         }
+    }
+    let kernels = |side: &Side| side.run.as_ref()?.calibration_kernel.clone();
+    if let (Some(b), Some(c)) = (kernels(&base), kernels(&cand))
+        && b != c
+        && base.gflops.is_some()
+        && cand.gflops.is_some()
+    {
+        // A calibration is a speed of one product: a different product is another unit.
+        if opts.normalize_speed && opts.max_slowdown.is_some() {
+            return Err(CompareError::Calibration {
+                path: cand.csv_path.with_file_name("run.json"),
+                detail: format!(
+                    "calibration.kernel is \"{c}\", the baseline's is \"{b}\": not comparable"
+                ),
+            });
+        }
+        findings.note(
+            None,
+            format!(
+                "the calibrations measured different products (\"{b}\" -> \"{c}\"): speed not normalised"
+            ),
+        );
+        base.gflops = None;
+        cand.gflops = None;
     }
     let machine_ratio = base.gflops.zip(cand.gflops).map(|(b, c)| c / b);
     if opts.normalize_speed && opts.max_slowdown.is_some() && machine_ratio.is_none() {

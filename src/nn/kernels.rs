@@ -1,4 +1,6 @@
-//! The matrix products of the network, written for its small shapes (batch 32, widths <= 1024).
+//! The matrix products of the network: register tiles reading the operands in place for its
+//! small shapes (batch 32, the default 784-128-64-10), packed cache-blocked panels
+//! ([`packed`]) for the large ones (wide layers, large batches, the conv net's im2col products).
 //!
 //! Every output element is summed in one fixed order (bias first, then the inner index
 //! ascending), whatever the tiling, the CPU or the thread count, so results are reproducible
@@ -9,6 +11,8 @@ use super::cpu::{self, Level};
 use super::split;
 use crate::nn::input::Batch;
 
+mod packed;
+
 /// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers (and
 /// 4 x 32 are 8 AVX-512 registers). (Public, with `TC` and `SC`, so that the gradient test
 /// picks shapes that reach every tile.)
@@ -16,6 +20,13 @@ pub const TR: usize = 4;
 /// Columns of one register tile of `gemm` on AVX2 (twice that on AVX-512); narrower column
 /// edges take 16, 8, 4, 2, 1 columns.
 pub const TC: usize = 16;
+/// Products of at least this many multiply-adds, with every dimension at least [`PACKED_MIN_DIM`],
+/// take the packed path: below, copying the operands costs more than it saves (and the default
+/// job's products, 2^18 multiply-adds at most, keep the kernel the instruction gate measures).
+pub const PACKED_MIN_WORK: usize = 1 << 20;
+/// See [`PACKED_MIN_WORK`]: a dimension this small (conv1's 9-value patches, its 9-row kernel
+/// gradient) leaves too little work per copied value.
+pub const PACKED_MIN_DIM: usize = 16;
 /// Output columns one register block of the sparse kernels accumulates: 64 f32 are 8 AVX2
 /// registers, leaving room for the loads.
 pub const SC: usize = 64;
@@ -53,6 +64,9 @@ pub fn gemm(
     out: &mut [f32],
 ) {
     assert!(b.len() >= kdim * n && out.len() >= m * n);
+    if m * kdim * n >= PACKED_MIN_WORK && m.min(kdim).min(n) >= PACKED_MIN_DIM {
+        return gemm_packed(m, kdim, n, a, b, init, out);
+    }
     match cpu::level() {
         Level::Avx512 => {
             cpu::dispatch(
@@ -63,6 +77,31 @@ pub fn gemm(
         _ => cpu::dispatch(
             #[inline(always)]
             || gemm_tiled::<TR, TC>(m, kdim, n, a, b, init, out),
+        ),
+    }
+}
+
+/// [`gemm`] through the packed path (see [`packed`]) whatever the shape: 6 x 16 register tiles
+/// (12 AVX2 registers of accumulators, enough to hide the FMA latency of two pipes), 8 x 32 on
+/// AVX-512. Public for the tests and benchmarks that compare the two paths.
+pub fn gemm_packed(
+    m: usize,
+    kdim: usize,
+    n: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    init: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    assert!(b.len() >= kdim * n && out.len() >= m * n);
+    match cpu::level() {
+        Level::Avx512 => cpu::dispatch(
+            #[inline(always)]
+            || packed::gemm::<8, 32>(m, kdim, n, a, b, init, out),
+        ),
+        _ => cpu::dispatch(
+            #[inline(always)]
+            || packed::gemm::<6, 16>(m, kdim, n, a, b, init, out),
         ),
     }
 }
@@ -385,6 +424,83 @@ mod tests {
             );
             assert_eq!(out_t, out);
         }
+    }
+
+    /// `a` (`m x k`, row-major) stored transposed, `k x m`.
+    fn transposed(m: usize, k: usize, a: &[f32]) -> Vec<f32> {
+        let mut at = vec![0.0; m * k];
+        for i in 0..m {
+            for p in 0..k {
+                at[p * m + i] = a[i * k + p];
+            }
+        }
+        at
+    }
+
+    /// Every product path on `m x k x n`, `a` row-major and transposed, with and without a
+    /// bias, against the naive loop bit for bit.
+    fn check_paths(m: usize, k: usize, n: usize) {
+        let a = values(m * k, 11);
+        let at = transposed(m, k, &a);
+        let b = values(k * n, 12);
+        let bias = values(n, 13);
+        let zero = vec![0.0; n];
+        for init in [Some(&bias[..]), None] {
+            let want = naive(m, k, n, &a, &b, init.unwrap_or(&zero));
+            let operands = [
+                Strided {
+                    data: &a,
+                    row: k,
+                    col: 1,
+                },
+                Strided {
+                    data: &at,
+                    row: 1,
+                    col: m,
+                },
+            ];
+            for a in operands {
+                let mut out = vec![f32::NAN; m * n];
+                gemm(m, k, n, a, &b, init, &mut out);
+                assert!(out == want, "gemm {m}x{k}x{n} (a.row {})", a.row);
+                let mut out = vec![f32::NAN; m * n];
+                gemm_packed(m, k, n, a, &b, init, &mut out);
+                assert!(out == want, "gemm_packed {m}x{k}x{n} (a.row {})", a.row);
+                // Both tile shapes of the packed path, whatever this CPU runs.
+                let mut out = vec![f32::NAN; m * n];
+                cpu::dispatch(|| packed::gemm::<8, 32>(m, k, n, a, &b, init, &mut out));
+                assert!(out == want, "packed 8x32 {m}x{k}x{n} (a.row {})", a.row);
+                let mut out = vec![f32::NAN; m * n];
+                cpu::dispatch(|| packed::gemm::<6, 16>(m, k, n, a, &b, init, &mut out));
+                assert!(out == want, "packed 6x16 {m}x{k}x{n} (a.row {})", a.row);
+            }
+        }
+    }
+
+    #[test]
+    fn packed_gemm_matches_naive_bit_for_bit_across_blocks_and_cpu_levels() {
+        use packed::{KC, MC, NC};
+        // Shapes crossing every block size (rows MC, inner KC twice, columns NC), edges of
+        // every tile, both loop orders, and the shapes that choose each path in `gemm`.
+        let shapes = [
+            (1, 1, 1),
+            (7, 5, 3),
+            (MC + 7, 2 * KC + 3, 37),
+            (MC * 2 + 1, 40, 70),
+            (13, KC + 1, NC + 21),
+            (32, 128, 64),
+            (9, 300, 32),
+            (300, 9, 32),
+            (64, 64, 256),
+        ];
+        let start = cpu::level();
+        for level in Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            for &(m, k, n) in &shapes {
+                check_paths(m, k, n);
+            }
+        }
+        cpu::set_level(start);
     }
 
     #[test]

@@ -210,6 +210,9 @@ pub struct RunJson {
     pub config: Option<serde_json::Map<String, serde_json::Value>>,
     /// `calibration.gflops`: this machine's single-thread speed, when recorded.
     pub gflops: Option<f64>,
+    /// `calibration.kernel`: what that speed measured (runs measuring different products have
+    /// incomparable calibrations), when recorded.
+    pub calibration_kernel: Option<String>,
 }
 
 /// Reads the `run.json` in `folder`: `Ok(None)` when there is none (runs from before it
@@ -255,7 +258,16 @@ fn parse_run_json(path: &Path, bytes: &[u8]) -> Result<RunJson, ReadError> {
             }
         },
     };
-    Ok(RunJson { config, gflops })
+    let calibration_kernel = top
+        .get("calibration")
+        .and_then(|c| c.get("kernel"))
+        .and_then(|k| k.as_str())
+        .map(str::to_owned);
+    Ok(RunJson {
+        config,
+        gflops,
+        calibration_kernel,
+    })
 }
 
 /// Reads at most `limit` bytes of `path`; more is an error, whatever the metadata says.

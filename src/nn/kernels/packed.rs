@@ -1,0 +1,240 @@
+//! The product for large shapes: both operands copied into contiguous panels, blocked for the
+//! caches (the scheme of GotoBLAS and BLIS).
+//!
+//! `b` is copied `KC` rows by at most `NC` columns at a time into panels `C` columns wide,
+//! `kc x C` each, row after row; `a` is copied `MC` rows by `KC` at a time into panels `R` rows
+//! high, `kc x R` each (the `R` values of one inner index side by side). A register tile then
+//! streams both panels from the start: no strides, no aliasing of power-of-two widths in the
+//! caches, and a transposed `a` costs the same as a row-major one. Panels are zero-padded to
+//! whole tiles; padded rows and columns are computed and never stored.
+//!
+//! The sum of every output element keeps the order of the unpacked kernel: `init` (or zero),
+//! then the inner index ascending. Between `KC` blocks the partial sum is stored to `out` as an
+//! f32 and reloaded, which is exact, so results are bit-identical to [`super::gemm`]'s other
+//! path and to a naive loop.
+
+use super::Strided;
+use std::cell::RefCell;
+
+/// Inner-index block: a `kc x C` panel of `b` (16 KiB at `C` = 16) and a `kc x R` panel of `a`
+/// fit L1 together.
+pub(super) const KC: usize = 256;
+/// Rows of `a` per block: a `MC x KC` block of `a` (144 KiB) stays in L2 while the panels of
+/// `b` pass. A multiple of every tile height (6 on AVX2, 8 on AVX-512).
+pub(super) const MC: usize = 144;
+/// Columns of `b` per block: a `KC x NC` block (2 MiB) stays in L3.
+pub(super) const NC: usize = 2048;
+/// Rows-outer order (one panel of `a` meets every panel of `b` before the next) when the
+/// `kc x nc` block of `b` is at most this many floats (256 KiB, half of L2): then `b` stays in
+/// L2 and each output row band is written in one sweep, which pays with a short inner index.
+const B_IN_L2: usize = 64 * 1024;
+
+thread_local! {
+    /// This thread's packing buffers (`b`'s block, `a`'s block), grown on demand and kept: a
+    /// training step calls the product many times with the same shapes.
+    static PACKS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// `out[i, j] = init[j] + sum_k a[i, k] * b[k, j]` as [`super::gemm`], with `R x C` register
+/// tiles.
+#[inline(always)]
+pub(super) fn gemm<const R: usize, const C: usize>(
+    m: usize,
+    kdim: usize,
+    n: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    init: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    PACKS.with(|packs| {
+        let (bpack, apack) = &mut *packs.borrow_mut();
+        let kc_max = KC.min(kdim);
+        let b_len = NC.min(n).div_ceil(C) * C * kc_max;
+        let a_len = MC.min(m).div_ceil(R) * R * kc_max;
+        if bpack.len() < b_len {
+            bpack.resize(b_len, 0.0);
+        }
+        if apack.len() < a_len {
+            apack.resize(a_len, 0.0);
+        }
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            let panels = nc.div_ceil(C);
+            for pc in (0..kdim).step_by(KC) {
+                let kc = KC.min(kdim - pc);
+                pack_b::<C>(b, n, pc, kc, jc, nc, bpack);
+                let rows_outer = kc * panels * C <= B_IN_L2;
+                for ic in (0..m).step_by(MC) {
+                    let mc = MC.min(m - ic);
+                    let tiles = mc.div_ceil(R);
+                    for (t, dst) in apack[..tiles * kc * R].chunks_exact_mut(kc * R).enumerate() {
+                        let i0 = ic + t * R;
+                        pack_a::<R>(a, i0, R.min(m - i0), pc, kc, dst);
+                    }
+                    let block = Block {
+                        n,
+                        kc,
+                        first: pc == 0,
+                        init,
+                    };
+                    let mut tile = |t: usize, jp: usize| {
+                        let i0 = ic + t * R;
+                        let j0 = jc + jp * C;
+                        block.tile::<R, C>(
+                            (i0, R.min(m - i0)),
+                            (j0, C.min(n - j0)),
+                            &apack[t * kc * R..(t + 1) * kc * R],
+                            &bpack[jp * kc * C..(jp + 1) * kc * C],
+                            out,
+                        );
+                    };
+                    if rows_outer {
+                        for t in 0..tiles {
+                            for jp in 0..panels {
+                                tile(t, jp);
+                            }
+                        }
+                    } else {
+                        for jp in 0..panels {
+                            for t in 0..tiles {
+                                tile(t, jp);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// What every tile of one `KC` block shares.
+struct Block<'a> {
+    /// Row length of `out`.
+    n: usize,
+    /// Inner indices in this block.
+    kc: usize,
+    /// The first block: start from `init` (or zero) instead of the partial sums in `out`.
+    first: bool,
+    init: Option<&'a [f32]>,
+}
+
+impl Block<'_> {
+    /// One `R x C` tile at `(i0, j0)` of which `rows x cols` are real: load, accumulate the
+    /// block's `kc` inner indices in ascending order, store.
+    #[inline(always)]
+    fn tile<const R: usize, const C: usize>(
+        &self,
+        (i0, rows): (usize, usize),
+        (j0, cols): (usize, usize),
+        a: &[f32],
+        b: &[f32],
+        out: &mut [f32],
+    ) {
+        let n = self.n;
+        let mut acc = [[0f32; C]; R];
+        if !self.first {
+            for (r, row) in acc.iter_mut().enumerate().take(rows) {
+                let o = (i0 + r) * n + j0;
+                row[..cols].copy_from_slice(&out[o..o + cols]);
+            }
+        } else if let Some(bias) = self.init {
+            for row in acc.iter_mut().take(rows) {
+                row[..cols].copy_from_slice(&bias[j0..j0 + cols]);
+            }
+        }
+        // Exactly `kc` steps, chunk by chunk, so the compiler sees no bounds to check and
+        // keeps `acc` in registers.
+        for (ap, bp) in a[..self.kc * R]
+            .chunks_exact(R)
+            .zip(b[..self.kc * C].chunks_exact(C))
+        {
+            let ap: &[f32; R] = ap.try_into().unwrap_or(&[0.0; R]);
+            let bp: &[f32; C] = bp.try_into().unwrap_or(&[0.0; C]);
+            for (row, &av) in acc.iter_mut().zip(ap) {
+                for (acc, &bv) in row.iter_mut().zip(bp) {
+                    *acc = av.mul_add(bv, *acc);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate().take(rows) {
+            let o = (i0 + r) * n + j0;
+            out[o..o + cols].copy_from_slice(&row[..cols]);
+        }
+    }
+}
+
+/// Copies rows `pc..pc + kc`, columns `jc..jc + nc` of the row-major `b` (rows `n` long) into
+/// `C`-column panels of `kc x C`, the last padded with zeros.
+#[inline(always)]
+fn pack_b<const C: usize>(
+    b: &[f32],
+    n: usize,
+    pc: usize,
+    kc: usize,
+    jc: usize,
+    nc: usize,
+    dst: &mut [f32],
+) {
+    for p in 0..kc {
+        let src = &b[(pc + p) * n + jc..(pc + p) * n + jc + nc];
+        let mut chunks = src.chunks_exact(C);
+        // Whole panels as fixed-size copies (a call to memcpy per 16 values would cost more
+        // than the copy).
+        for (jp, chunk) in chunks.by_ref().enumerate() {
+            let d: &mut [f32; C] = (&mut dst[(jp * kc + p) * C..(jp * kc + p + 1) * C])
+                .try_into()
+                .expect("C values");
+            *d = chunk.try_into().expect("C values");
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let jp = nc / C;
+            let d = &mut dst[(jp * kc + p) * C..(jp * kc + p + 1) * C];
+            d[..rest.len()].copy_from_slice(rest);
+            d[rest.len()..].fill(0.0);
+        }
+    }
+}
+
+/// Copies rows `i0..i0 + rows` (at most `R`), inner indices `pc..pc + kc` of `a` into one
+/// `kc x R` panel (`dst`), the `R` values of each inner index side by side, padded with zeros.
+#[inline(always)]
+fn pack_a<const R: usize>(
+    a: Strided<'_>,
+    i0: usize,
+    rows: usize,
+    pc: usize,
+    kc: usize,
+    dst: &mut [f32],
+) {
+    let dst = &mut dst[..kc * R];
+    if a.row == 1 {
+        // Transposed: the rows of one inner index are contiguous.
+        for (p, d) in dst.chunks_exact_mut(R).enumerate() {
+            let s = i0 + (pc + p) * a.col;
+            if rows == R {
+                let d: &mut [f32; R] = d.try_into().expect("R values");
+                *d = a.data[s..s + R].try_into().expect("R values");
+            } else {
+                d[..rows].copy_from_slice(&a.data[s..s + rows]);
+                d[rows..].fill(0.0);
+            }
+        }
+        return;
+    }
+    for r in 0..R {
+        if r >= rows {
+            dst.chunks_exact_mut(R).for_each(|d| d[r] = 0.0);
+        } else if a.col == 1 {
+            let s = (i0 + r) * a.row + pc;
+            for (d, &v) in dst.chunks_exact_mut(R).zip(&a.data[s..s + kc]) {
+                d[r] = v;
+            }
+        } else {
+            for (p, d) in dst.chunks_exact_mut(R).enumerate() {
+                d[r] = a.at(i0 + r, pc + p);
+            }
+        }
+    }
+}
