@@ -1,6 +1,6 @@
 //! The matrix products of the network: register tiles reading the operands in place for its
 //! small shapes (batch 32, the default 784-128-64-10), packed cache-blocked panels
-//! ([`packed`]) for the large ones (wide layers, large batches, the conv net's im2col products).
+//! (`kernels/packed.rs`) for the large ones (wide layers, large batches, the conv net's im2col products).
 //!
 //! Every output element is summed in one fixed order (bias first, then the inner index
 //! ascending), whatever the tiling, the CPU or the thread count, so results are reproducible
@@ -81,7 +81,7 @@ pub fn gemm(
     }
 }
 
-/// [`gemm`] through the packed path (see [`packed`]) whatever the shape: 6 x 16 register tiles
+/// [`gemm`] through the packed path (see `kernels/packed.rs`) whatever the shape: 6 x 16 register tiles
 /// (12 AVX2 registers of accumulators, enough to hide the FMA latency of two pipes), 8 x 32 on
 /// AVX-512. Public for the tests and benchmarks that compare the two paths.
 pub fn gemm_packed(
