@@ -8,6 +8,13 @@ weights, zero biases, Adam with Keras's constants: lr 1e-3, beta1 0.9, beta2 0.9
 forward pass over the validation images, as actbench's `seconds` column counts it. Jobs run one
 after the other, never two at once. Each figure is the median of epochs 2..N (epoch 1 holds
 JAX's compilation and every framework's warm-up).
+
+With --cnn, the job is the tutorial's convolutional network instead (Conv(32, 3x3) relu ->
+MaxPool(2) -> Conv(64, 3x3) relu -> MaxPool(2) -> Flatten -> Dense(64) relu -> Dense(10),
+Glorot-uniform kernels, zero biases, the same Adam) on Fashion-MNIST from
+$ACTBENCH_DATA_DIR/fashion-mnist, batch 32: actbench on 1 and --threads threads beside PyTorch
+on --threads threads (JAX is not timed for the CNN). --cnn-samples N trains on the first
+N * 0.8 images and validates on the next N * 0.2 in both (default 60,000: 48,000 / 12,000).
 """
 
 import argparse
@@ -37,12 +44,90 @@ def load_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def mnist(root):
-    d = os.path.join(root, "mnist")
-    x = load_idx(os.path.join(d, "train-images-idx3-ubyte.gz")).reshape(-1, 784)
-    y = load_idx(os.path.join(d, "train-labels-idx1-ubyte.gz"))
+def mnist(root, name="mnist", samples=60000):
+    d = os.path.join(root, name)
+    x = load_idx(os.path.join(d, "train-images-idx3-ubyte.gz")).reshape(-1, 784)[:samples]
+    y = load_idx(os.path.join(d, "train-labels-idx1-ubyte.gz"))[:samples]
     x = x.astype(np.float32) / 255.0
-    return (x[:48000], y[:48000].astype(np.int32)), (x[48000:], y[48000:].astype(np.int32))
+    n = int(len(x) * 0.8)  # Keras's validation_split=0.2, as actbench's --val-split
+    return (x[:n], y[:n].astype(np.int32)), (x[n:], y[n:].astype(np.int32))
+
+
+def actbench_cnn(samples, epochs, threads):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "run")
+        cmd = [ACTBENCH, "--model", "cnn", "--dataset", "fashion-mnist", "--activations", "relu",
+               "--batch-size", "32", "--epochs", str(epochs), "--threads", str(threads),
+               "--train-samples", str(samples), "--quiet", "--out", out]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        rows = list(csv.DictReader(open(os.path.join(out, "epochs.csv"))))
+        run = json.load(open(os.path.join(out, "run.json")))
+    return median_after_first([float(r["seconds"]) for r in rows]), run
+
+
+def torch_cnn_times(train, val, epochs, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(42)
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1600, 64), nn.ReLU(), nn.Linear(64, 10),
+    )
+    for m in model:
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    kw = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    try:
+        opt = torch.optim.Adam(model.parameters(), fused=True, **kw)
+    except (RuntimeError, TypeError):
+        opt = torch.optim.Adam(model.parameters(), **kw)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.from_numpy(train[0]).reshape(-1, 1, 28, 28)
+    y = torch.from_numpy(train[1]).long()
+    xv = torch.from_numpy(val[0]).reshape(-1, 1, 28, 28)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), 32):
+            idx = perm[i : i + 32]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            for i in range(0, len(xv), 64):  # actbench's evaluation chunk
+                model(xv[i : i + 64]).argmax(1)
+        times.append(time.perf_counter() - start)
+    return median_after_first(times), f"torch {torch.__version__}"
+
+
+def cnn_main(args, data_root):
+    if not os.path.isdir(os.path.join(data_root, "fashion-mnist")):
+        sys.exit("error: set ACTBENCH_DATA_DIR to a folder holding fashion-mnist/")
+    train, val = mnist(data_root, "fashion-mnist", args.cnn_samples)
+    print(f"load average at start: {load()} ({os.cpu_count()} cores)", flush=True)
+    # Interleaved: each framework's epochs see the same stretch of machine load in turn.
+    a1, _ = actbench_cnn(args.cnn_samples, args.epochs, 1)
+    print(f"actbench 1 thread: {a1:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+    t, tv = torch_cnn_times(train, val, args.epochs, args.threads)
+    print(f"PyTorch {args.threads} threads: {t:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+    a2, run2 = actbench_cnn(args.cnn_samples, args.epochs, args.threads)
+    print(f"actbench {args.threads} threads: {a2:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+    print()
+    print(f"Tutorial CNN, Fashion-MNIST, {len(train[0])} training + {len(val[0])} validation "
+          f"images, batch 32, relu: seconds per epoch (training + validation pass), median of "
+          f"epochs 2..{args.epochs}; ratio = PyTorch's time / actbench's best.")
+    print()
+    print(f"| actbench, 1 thread | actbench, {args.threads} threads | PyTorch, {args.threads} threads | ratio |")
+    print("| --- | --- | --- | --- |")
+    print(f"| {a1:.3f} | {a2:.3f} ({run2['parallelism']['mode']}) | {t:.3f} | {t / min(a1, a2):.2f} |")
+    print(tv)
+    print(f"load average at end: {load()}")
 
 
 def median_after_first(times):
@@ -184,13 +269,17 @@ def main():
     ap.add_argument("--epochs", type=int, default=3, help="epochs per job (median of 2..N)")
     ap.add_argument("--threads", type=int, default=2, help="threads for PyTorch and actbench's second column")
     ap.add_argument("--only", default="", help="comma-separated networks to run, e.g. 128-64,512-256 (sgemm: none, only numpy's sgemm)")
+    ap.add_argument("--cnn", action="store_true", help="the tutorial's CNN on Fashion-MNIST instead")
+    ap.add_argument("--cnn-samples", type=int, default=60000, help="images before the 20%% validation split")
     args = ap.parse_args()
     if args.epochs < 2:
         sys.exit("error: --epochs must be at least 2 (the first epoch is not timed)")
     data_root = os.environ.get("ACTBENCH_DATA_DIR")
-    if not data_root or not os.path.isdir(os.path.join(data_root, "mnist")):
+    if not data_root or not (args.cnn or os.path.isdir(os.path.join(data_root, "mnist"))):
         sys.exit("error: set ACTBENCH_DATA_DIR to a folder holding mnist/")
     os.environ["ACTBENCH_DATA_DIR"] = data_root
+    if args.cnn:
+        return cnn_main(args, data_root)
     train, val = mnist(data_root)
     networks = [h for h in NETWORKS if not args.only or "-".join(map(str, h)) in args.only.split(",")]
     print(f"load average at start: {load()} ({os.cpu_count()} cores)", flush=True)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Instruction counts of a fixed training run, a speed gate immune to machine noise.
 #
-# Runs examples/train_steps.rs (default network, batch 32, STEPS batches of synthetic data;
-# built without target-cpu=native) under `valgrind --tool=callgrind`, counting the
-# instructions of `actbench::train::train` only (data generation excluded), for each
-# activation below, and compares them with
+# Runs examples/train_steps.rs (batch 32, a few batches of synthetic data; built without
+# target-cpu=native) under `valgrind --tool=callgrind`, counting the instructions of
+# `actbench::train::train` only (data generation excluded), for each case below (the default
+# network with two activations, 100 steps; the tutorial's CNN with relu, 4 steps: 0.8 G
+# instructions, about 2.3 CPU minutes under valgrind), and compares them with
 # benches/instructions.baseline. A count more than 3% above its baseline fails; so does a
 # missing baseline for this toolchain and CPU path. Counts repeat exactly for the same binary
 # and input whatever else the machine does.
@@ -16,8 +17,9 @@ cd "$(dirname "$0")/.."
 
 baseline=benches/instructions.baseline
 tolerance_percent=3
-steps=100
-activations=(relu tanh)
+# model activation steps; a case's key in the baseline is "steps=N ACTIVATION" for the dense
+# network (as before the CNN case existed) and "steps=N cnn ACTIVATION" for the CNN.
+cases=("mlp relu 100" "mlp tanh 100" "cnn relu 4")
 
 update=0
 case "${1:-}" in
@@ -43,14 +45,16 @@ trap 'rm -rf "$tmp"' EXIT
 
 status=0
 declare -a lines=()
-for act in "${activations[@]}"; do
+for case in "${cases[@]}"; do
+  read -r model act steps <<<"$case"
   valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
-    --toggle-collect='actbench::train::train' "$bin" "$act" "$steps" >"$tmp/out" 2>"$tmp/err" || {
+    --toggle-collect='actbench::train::train' "$bin" "$act" "$steps" "$model" >"$tmp/out" 2>"$tmp/err" || {
     cat "$tmp/err" >&2; echo "error: the callgrind run of $act failed" >&2; exit 1; }
   count=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/err")
   cpu=$(sed -n 's/.* cpu=\([^ ]*\) .*/\1/p' "$tmp/out")
   [[ -n "$count" && -n "$cpu" ]] || { cat "$tmp/out" "$tmp/err" >&2; echo "error: no count for $act" >&2; exit 1; }
   key="$toolchain $cpu steps=$steps $act"
+  [[ $model == mlp ]] || key="$toolchain $cpu steps=$steps $model $act"
   lines+=("$key $count")
   if [[ $update == 1 ]]; then
     echo "$key: $count instructions"
@@ -78,7 +82,7 @@ if [[ $update == 1 ]]; then
     echo "# Refresh on purpose with benches/instructions.sh --update (see README)."
     # Keep other toolchains' and paths' lines; replace this one's.
     if [[ -f "$baseline" ]]; then
-      grep -v '^#' "$baseline" | grep -v "^$toolchain $cpu steps=$steps " || true
+      grep -v '^#' "$baseline" | grep -v "^$toolchain $cpu " || true
     fi
     printf '%s\n' "${lines[@]}"
   } >"$baseline.tmp"

@@ -1,13 +1,14 @@
 //! A fixed amount of training for instruction counting (`benches/instructions.sh`, CI's
-//! callgrind gate): `train_steps ACTIVATION [STEPS]` trains the default network
-//! (784-128-64-10, batch 32, Keras's Adam, seed 42) for STEPS batches (default 200) of
-//! synthetic MNIST-shaped data, in one epoch, then prints the CPU path the kernels took and a
+//! callgrind gate): `train_steps ACTIVATION [STEPS] [MODEL]` trains the default network
+//! (784-128-64-10, batch 32, Keras's Adam, seed 42), or with MODEL `cnn` the tutorial's
+//! convolutional network (28x28x1-c32-p-c64-p-d64-10), for STEPS batches (default 200) of
+//! synthetic MNIST-shaped data, in one epoch, on one thread, then prints the CPU path the kernels took and a
 //! test loss (a checksum of the whole computation). No clocks are read for decisions, so under
 //! `valgrind --tool=callgrind` the count of `actbench::train::train` repeats exactly.
 
 use actbench::data::synthetic::synthetic;
 use actbench::nn::catalog;
-use actbench::train::{self, Data, TrainConfig};
+use actbench::train::{self, Data, ModelKind, TrainConfig};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -27,9 +28,24 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let cfg = TrainConfig {
-        epochs: 1,
-        ..TrainConfig::default()
+    let model = args.next().unwrap_or_else(|| "mlp".into());
+    let cfg = match model.as_str() {
+        "mlp" => TrainConfig {
+            epochs: 1,
+            ..TrainConfig::default()
+        },
+        "cnn" => TrainConfig {
+            epochs: 1,
+            model: ModelKind::Cnn {
+                filters: vec![32, 64],
+            },
+            hidden: vec![64],
+            ..TrainConfig::default()
+        },
+        _ => {
+            eprintln!("error: MODEL must be mlp or cnn, got {model}");
+            std::process::exit(2);
+        }
     };
     let train_split = synthetic(steps * cfg.batch_size, 7);
     let test_split = synthetic(64, 8);
@@ -47,5 +63,5 @@ fn main() {
         .map(|e| e.test.loss)
         .unwrap_or(f64::NAN);
     let cpu = actbench::nn::cpu::level().name();
-    println!("activation={name} steps={steps} cpu={cpu} test_loss={test:.9}");
+    println!("model={model} activation={name} steps={steps} cpu={cpu} test_loss={test:.9}");
 }
