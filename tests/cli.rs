@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 const SUMMARY_HEADER: &str = "activation,seed,status,epochs,batch_size,model,conv,hidden,learning_rate,train_samples,val_samples,test_samples,parameters,threads,train_seconds,seconds_per_epoch,eval_seconds,final_train_loss,final_train_accuracy,final_val_loss,final_val_accuracy,test_loss,test_accuracy,dataset";
 const EPOCHS_HEADER: &str = "activation,seed,model,epoch,seconds,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,dataset";
-const LAYERS_HEADER: &str = "activation,seed,epoch,layer,units,sampled_batches,grad_rms,weight_norm,update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset";
+const LAYERS_HEADER: &str = "activation,seed,model,epoch,layer,kind,units,sampled_batches,grad_rms,weight_norm,update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset";
 /// 784-128-64-10: weights and biases.
 const PARAMETERS: usize = 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10;
 /// A mirror list that fails at once without touching the network.
@@ -1068,6 +1068,7 @@ fn run_writes_layer_diagnostics_and_plot() {
         );
         assert_eq!(got, want);
         assert_eq!(r["seed"], "42");
+        assert_eq!((r["model"].as_str(), r["kind"].as_str()), ("mlp", "dense"));
         assert_eq!(r["units"], "16");
         // 160 training samples in batches of 32: batch 1 of every 16 is sampled, so 1 of 5.
         assert_eq!(r["sampled_batches"], "1");

@@ -91,10 +91,15 @@ fn cnn_trains_records_and_reruns_bit_identically_across_threads() {
         ));
     }
     let (s1, e1, dir) = &runs[0];
-    let (s2, e2, _) = &runs[1];
+    let (s2, e2, dir2) = &runs[1];
     assert_eq!(without_timings(s1), without_timings(s2));
     assert_eq!(without_timings(e1), without_timings(e2));
     assert_eq!(e1.len(), 9);
+    // Three hidden layers (conv 32, conv 64, dense 64) per activation and epoch, the same
+    // figures whatever the thread count.
+    let l1 = rows(&dir.join("layers.csv"));
+    assert_eq!(l1, rows(&dir2.join("layers.csv")));
+    assert_eq!(l1.len(), 3 * 3 * 3);
     // relu: (9*32 + 32) + (9*32*64 + 64) + (1600*64 + 64) + (64*10 + 10); prelu adds one
     // slope per conv channel and per hidden unit.
     let params: Vec<&str> = s1.iter().map(|r| r["parameters"].as_str()).collect();
@@ -169,6 +174,36 @@ fn conv_widths_and_their_misuse() {
     assert_eq!(s[0]["hidden"], "8-7");
     assert_eq!(s[0]["conv"], "4-6");
     assert_eq!(s[0]["model"], "cnn");
+    // layers.csv: the conv layers (units = channels), then the hidden dense layers, numbered
+    // from 1 in that order; 160 training images in batches of 32 sample 1 batch of 5.
+    let layers = rows(&out.join("layers.csv"));
+    let got: Vec<(&str, &str, &str, &str)> = layers
+        .iter()
+        .map(|r| {
+            assert_eq!((r["model"].as_str(), r["epoch"].as_str()), ("cnn", "1"));
+            assert_eq!(r["sampled_batches"], "1");
+            for col in ["grad_rms", "weight_norm", "update_ratio", "preact_std"] {
+                let v: f64 = r[col].parse().unwrap();
+                assert!(v.is_finite() && v > 0.0, "{col} = {v}");
+            }
+            (
+                r["activation"].as_str(),
+                r["layer"].as_str(),
+                r["kind"].as_str(),
+                r["units"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("tanh", "1", "conv", "4"),
+            ("tanh", "2", "conv", "6"),
+            ("tanh", "3", "dense", "8"),
+            ("tanh", "4", "dense", "7"),
+        ]
+    );
+    assert!(out.join("layers.png").is_file() && out.join("layers.svg").is_file());
 
     // The dense network's rows say so, with an empty conv cell.
     let out = work.path().join("mlp");

@@ -695,5 +695,6 @@ impl CnnWorkspace {
     }
 }
 
+mod probed;
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,19 @@
 //! units). A [`Probe`] only reads the network, its workspace, the gradient buffer and Adam's
 //! state after a training step, so training is bit-identical with or without it.
 //!
+//! A network shows the probe its hidden layers through [`Probed`]: the dense network its
+//! hidden dense layers; the convolutional one its conv layers, then its hidden dense layers.
+//! A conv layer's "unit" is a channel (one filter): its pre-activations are every pixel of
+//! that channel, it is dead when f'(z) was 0 at every pixel of every sampled image, and its
+//! weights are its `3 x 3 x in` kernel.
+//!
 //! It looks at one batch in every [`Probe::every`] (sampled batches, counted from each epoch's
 //! first), because summing squares over every weight matrix costs about as much as Adam's own
 //! pass over them; see README ("Layer diagnostics") for what that costs.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
 
 use super::{Adam, Mlp, Workspace};
 
@@ -16,10 +26,90 @@ pub const SAMPLE_EVERY: usize = 16;
 /// Share of the largest slope below which a pre-activation counts as saturated.
 pub const SATURATION: f64 = 0.01;
 
+/// What a hidden layer is; written `conv` / `dense` in `layers.csv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerKind {
+    /// A 3x3 convolution; its units are its channels (filters).
+    Conv,
+    /// A dense (fully connected) layer; its units are its outputs.
+    #[default]
+    Dense,
+}
+
+impl LayerKind {
+    /// `conv` or `dense`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LayerKind::Conv => "conv",
+            LayerKind::Dense => "dense",
+        }
+    }
+}
+
+/// One hidden layer as a [`Probe`] sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbedLayer {
+    /// Conv or dense.
+    pub kind: LayerKind,
+    /// Units: a dense layer's width, a conv layer's channels.
+    pub units: usize,
+    /// Where the weights feeding the layer sit in the parameters (and gradients): a dense
+    /// layer's weight matrix, a conv layer's kernel; biases not included.
+    pub weights: Range<usize>,
+}
+
+/// What a [`Probe`] reads from a network after a training step. Implementations only read.
+pub trait Probed {
+    /// The network's per-batch buffers.
+    type Workspace;
+    /// The hidden layers, input side first.
+    fn probed_layers(&self) -> Vec<ProbedLayer>;
+    /// The largest slope of the hidden activation (for the saturated zone).
+    fn max_slope(&self) -> f64;
+    /// The flat parameter buffer.
+    fn params(&self) -> &[f32];
+    /// Hidden layer `l`'s pre-activations from the last forward pass, `rows x values`, where a
+    /// row's values are the layer's units for a dense layer and `pixels x channels`
+    /// (channels last) for a conv layer: value `i` belongs to unit `i % units`.
+    fn pre_activations<'w>(&self, l: usize, ws: &'w Self::Workspace) -> &'w [f32];
+    /// f'(z) at those pre-activations, written to the start of `out` (as long as them at
+    /// least), with the slopes the forward pass used (RReLU's draws, PReLU's current slopes).
+    fn derivative(&self, l: usize, ws: &Self::Workspace, out: &mut [f32]);
+}
+
+impl Probed for Mlp {
+    type Workspace = Workspace;
+    fn probed_layers(&self) -> Vec<ProbedLayer> {
+        let widths = &self.sizes()[1..self.sizes().len() - 1];
+        (0..widths.len())
+            .map(|l| ProbedLayer {
+                kind: LayerKind::Dense,
+                units: widths[l],
+                weights: self.weight_range(l),
+            })
+            .collect()
+    }
+    fn max_slope(&self) -> f64 {
+        self.hidden().max_slope()
+    }
+    fn params(&self) -> &[f32] {
+        &self.params
+    }
+    fn pre_activations<'w>(&self, l: usize, ws: &'w Workspace) -> &'w [f32] {
+        ws.pre_activations(l)
+    }
+    fn derivative(&self, l: usize, ws: &Workspace, out: &mut [f32]) {
+        Mlp::derivative(self, l, ws, out)
+    }
+}
+
 /// One hidden layer's figures for one epoch, over its sampled batches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerStats {
-    /// Units (the layer's width).
+    /// Conv or dense.
+    pub kind: LayerKind,
+    /// Units: the layer's width, or a conv layer's channels.
     pub units: usize,
     /// Batches sampled in the epoch.
     pub sampled_batches: usize,
@@ -30,9 +120,10 @@ pub struct LayerStats {
     pub weight_norm: f64,
     /// ||dW|| / ||W|| of Adam's update after each sampled batch, averaged.
     pub update_ratio: f64,
-    /// Units whose derivative was zero for every sampled sample.
+    /// Units whose derivative was zero for every sampled sample (for a conv channel: at
+    /// every pixel of every sampled image).
     pub dead_fraction: f64,
-    /// Pre-activations with |f'(z)| below [`SATURATION`] of the activation's largest slope.
+    /// Pre-activations (a conv layer's: every pixel of every channel) with |f'(z)| below [`SATURATION`] of the activation's largest slope.
     pub saturated_fraction: f64,
     /// Mean of the pre-activations z over the sampled samples and units.
     pub preact_mean: f64,
@@ -43,6 +134,8 @@ pub struct LayerStats {
 /// Running sums of one hidden layer within an epoch.
 #[derive(Debug, Clone, Default)]
 struct Sums {
+    kind: LayerKind,
+    weights: Range<usize>,
     batches: usize,
     grad_rms: f64,
     update_ratio: f64,
@@ -66,16 +159,18 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// A probe for `mlp`'s hidden layers, sampling the first of every `every` batches.
-    pub fn new(mlp: &Mlp, every: usize) -> Self {
-        let widths = &mlp.sizes()[1..mlp.sizes().len() - 1];
+    /// A probe for `net`'s hidden layers, sampling the first of every `every` batches.
+    pub fn new<N: Probed>(net: &N, every: usize) -> Self {
         Probe {
             every: every.max(1),
-            threshold: (SATURATION * mlp.hidden().max_slope()) as f32,
-            layers: widths
-                .iter()
-                .map(|&n| Sums {
-                    alive: vec![false; n],
+            threshold: (SATURATION * net.max_slope()) as f32,
+            layers: net
+                .probed_layers()
+                .into_iter()
+                .map(|p| Sums {
+                    kind: p.kind,
+                    weights: p.weights,
+                    alive: vec![false; p.units],
                     ..Sums::default()
                 })
                 .collect(),
@@ -95,31 +190,31 @@ impl Probe {
 
     /// Take in one training step: call after `backward` filled `grads` and `adam.update`
     /// applied them, with the workspace of that step's forward pass. (Never inlined, so that
-    /// instruction counts can attribute its cost: see `examples/diagnostics_cost.rs`.)
+    /// callgrind's inclusive count of this function is the diagnostics' cost.)
     #[inline(never)]
-    pub fn observe(&mut self, mlp: &Mlp, ws: &Workspace, grads: &[f32], adam: &Adam) {
-        let rows = ws.rows();
+    pub fn observe<N: Probed>(&mut self, net: &N, ws: &N::Workspace, grads: &[f32], adam: &Adam) {
         for (l, sums) in self.layers.iter_mut().enumerate() {
-            let range = mlp.weight_range(l);
-            let w_norm_sq = sum_sq(&mlp.params[range.clone()]);
+            let range = sums.weights.clone();
+            let w_norm_sq = sum_sq(&net.params()[range.clone()]);
             sums.grad_rms += (sum_sq(&grads[range.clone()]) / range.len() as f64).sqrt();
             sums.update_ratio += ratio(adam.last_step_norm_sq(range).sqrt(), w_norm_sq.sqrt());
             sums.batches += 1;
 
-            let n = sums.alive.len();
-            self.derivative.resize(rows * n, 0.0);
-            mlp.derivative(l, ws, &mut self.derivative);
+            let (n, z) = (sums.alive.len(), net.pre_activations(l, ws));
+            self.derivative.resize(z.len(), 0.0);
+            net.derivative(l, ws, &mut self.derivative);
+            // Rows of `n` values, one per unit (a conv layer's: one pixel's channels).
             for row in self.derivative.chunks_exact(n) {
                 for (alive, &d) in sums.alive.iter_mut().zip(row) {
                     *alive |= d != 0.0;
                     sums.saturated += (d.abs() < self.threshold) as u64;
                 }
             }
-            for &z in ws.pre_activations(l) {
+            for &z in z {
                 sums.z += z as f64;
                 sums.z2 += (z as f64) * (z as f64);
             }
-            sums.count += (rows * n) as u64;
+            sums.count += z.len() as u64;
         }
     }
 
@@ -132,20 +227,21 @@ impl Probe {
 
     /// The epoch's figures per hidden layer (first hidden layer first); starts the next epoch.
     #[inline(never)]
-    pub fn finish_epoch(&mut self, mlp: &Mlp) -> Vec<LayerStats> {
+    pub fn finish_epoch<N: Probed>(&mut self, net: &N) -> Vec<LayerStats> {
         self.layers
             .iter_mut()
-            .enumerate()
-            .map(|(l, sums)| {
+            .map(|sums| {
                 let s = std::mem::take(sums);
+                (sums.kind, sums.weights) = (s.kind, s.weights.clone());
                 sums.alive = vec![false; s.alive.len()];
                 let (batches, count) = (s.batches.max(1) as f64, s.count.max(1) as f64);
                 let mean = s.z / count;
                 LayerStats {
+                    kind: s.kind,
                     units: s.alive.len(),
                     sampled_batches: s.batches,
                     grad_rms: s.grad_rms / batches,
-                    weight_norm: sum_sq(&mlp.params[mlp.weight_range(l)]).sqrt(),
+                    weight_norm: sum_sq(&net.params()[s.weights]).sqrt(),
                     update_ratio: s.update_ratio / batches,
                     dead_fraction: s.alive.iter().filter(|a| !**a).count() as f64
                         / s.alive.len() as f64,

@@ -39,7 +39,7 @@ pub trait Model {
     /// The logits and the buffer for their gradient, for the loss head.
     fn logits_and_grad<'w>(&self, ws: &'w mut Self::Workspace) -> (&'w [f32], &'w mut [f32]);
     /// Per-layer diagnostics (`layers.csv`) sampled every `every` batches, for the networks
-    /// that have them (the dense one); `None` otherwise.
+    /// that have them (both built-in ones); `None` otherwise.
     fn probe(&self, _every: usize) -> Option<Probe> {
         None
     }
@@ -125,5 +125,14 @@ impl Model for Cnn {
     }
     fn logits_and_grad<'w>(&self, ws: &'w mut CnnWorkspace) -> (&'w [f32], &'w mut [f32]) {
         ws.logits_and_grad()
+    }
+    fn probe(&self, every: usize) -> Option<Probe> {
+        Some(Probe::new(self, every))
+    }
+    fn observe(&self, probe: &mut Probe, ws: &CnnWorkspace, grads: &[f32], adam: &Adam) {
+        probe.observe(self, ws, grads, adam)
+    }
+    fn finish_epoch(&self, probe: &mut Probe) -> Vec<LayerStats> {
+        probe.finish_epoch(self)
     }
 }

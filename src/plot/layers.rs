@@ -1,6 +1,7 @@
 //! Layer diagnostics by depth: each hidden layer's weight-gradient RMS (log scale), dead-unit
 //! fraction and saturated fraction in the last epoch, one colour per activation, so a
-//! vanishing gradient or a dying layer shows at a glance.
+//! vanishing gradient or a dying layer shows at a glance. A convolutional network's conv
+//! layers (numbered first) are labelled `conv` on a shaded band, its dense layers `dense`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,6 +15,7 @@ use super::{
 };
 use crate::results::LayerRow;
 use crate::results::read::read_layers;
+use crate::results::schema::LayerKind;
 use crate::stats::first_seen;
 
 const SIZE: (u32, u32) = (1500, 520);
@@ -54,6 +56,8 @@ struct Series {
 struct LayersFigure {
     series: Vec<Series>,
     layers: u32,
+    /// Layers 1 to `conv_layers` are conv layers (a cnn's come first); 0 for the dense network.
+    conv_layers: u32,
 }
 
 /// Which figure a panel shows.
@@ -117,7 +121,53 @@ impl LayersFigure {
             })
             .collect();
         let layers = rows.iter().map(|r| r.layer).max().unwrap_or(1);
-        Self { series, layers }
+        let conv_layers = rows
+            .iter()
+            .filter(|r| r.kind == LayerKind::Conv)
+            .map(|r| r.layer)
+            .max()
+            .unwrap_or(0);
+        Self {
+            series,
+            layers,
+            conv_layers,
+        }
+    }
+
+    /// A layer's tick label: its number, with its kind when the network has conv layers.
+    fn layer_label(&self, x: f64) -> String {
+        match self.conv_layers {
+            0 => format!("{x:.0}"),
+            conv if x <= f64::from(conv) => format!("{x:.0} conv"),
+            _ => format!("{x:.0} dense"),
+        }
+    }
+
+    fn x_desc(&self) -> &'static str {
+        match self.conv_layers {
+            0 => "hidden layer (1 = next to the input)",
+            _ => "hidden layer (1 = next to the input; conv units = channels)",
+        }
+    }
+
+    /// A light band behind the conv layers, so they stand apart from the dense ones.
+    fn shade_conv<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<EpochAxis, Y>>,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        if self.conv_layers == 0 {
+            return Ok(());
+        }
+        let (x, y) = (chart.x_range(), chart.y_range());
+        let right = (f64::from(self.conv_layers) + 0.5).min(x.end);
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(x.start, y.start), (right, y.end)],
+            RGBColor(236, 240, 248).filled(),
+        )))?;
+        Ok(())
     }
 
     fn draw_panel<DB: DrawingBackend>(
@@ -165,11 +215,12 @@ impl LayersFigure {
                     .x_label_area_size(42)
                     .y_label_area_size(70)
                     .build_cartesian_2d(x_axis(), (lo..hi).log_scale())?;
+                self.shade_conv(&mut chart)?;
                 chart
                     .configure_mesh()
-                    .x_desc("hidden layer (1 = next to the input)")
+                    .x_desc(self.x_desc())
                     .y_desc(y_desc)
-                    .x_label_formatter(&|x| format!("{x:.0}"))
+                    .x_label_formatter(&|x| self.layer_label(*x))
                     .y_label_formatter(&|y| format!("{y:.0e}"))
                     .label_style(("sans-serif", 13))
                     .axis_desc_style(("sans-serif", 15))
@@ -197,11 +248,12 @@ impl LayersFigure {
                     .x_label_area_size(42)
                     .y_label_area_size(64)
                     .build_cartesian_2d(x_axis(), -0.02 * hi..hi)?;
+                self.shade_conv(&mut chart)?;
                 chart
                     .configure_mesh()
-                    .x_desc("hidden layer (1 = next to the input)")
+                    .x_desc(self.x_desc())
                     .y_desc(y_desc)
-                    .x_label_formatter(&|x| format!("{x:.0}"))
+                    .x_label_formatter(&|x| self.layer_label(*x))
                     .y_labels(8)
                     .label_style(("sans-serif", 13))
                     .axis_desc_style(("sans-serif", 15))

@@ -21,8 +21,8 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use super::schema::{
-    EPOCH_COLUMNS, EPOCH_OPTIONAL, EpochRow, LAYER_COLUMNS, LAYER_OPTIONAL, LayerRow, Network,
-    RunStatus, SUMMARY_COLUMNS, SUMMARY_OPTIONAL, SummaryRow,
+    EPOCH_COLUMNS, EPOCH_OPTIONAL, EpochRow, LAYER_COLUMNS, LAYER_OPTIONAL, LayerKind, LayerRow,
+    Network, RunStatus, SUMMARY_COLUMNS, SUMMARY_OPTIONAL, SummaryRow,
 };
 
 /// Largest loss a run can write. Each sample's loss is a finite `f32` (a non-finite one stops
@@ -470,7 +470,10 @@ fn parse_epochs(path: &Path, bytes: &[u8]) -> Result<Vec<EpochRow>, ReadError> {
 }
 
 fn parse_layers(path: &Path, bytes: &[u8]) -> Result<Vec<LayerRow>, ReadError> {
-    let lines = parse_csv::<LayerRow>(path, bytes, &LAYERS, |_, _| Ok(()))?;
+    let lines = parse_csv::<LayerRow>(path, bytes, &LAYERS, |h, r| {
+        check_model_cell(h, r)?;
+        check_kind_cell(h, r)
+    })?;
     let mut first_line: HashMap<(&str, u64, u32, u32), u64> = HashMap::new();
     for Line { line, row } in &lines {
         check_layer_row(row).map_err(|(c, d)| row_error(path, *line, Some(c), d))?;
@@ -637,6 +640,12 @@ fn check_layer_row(row: &LayerRow) -> Result<(), CellFault> {
     if row.units == 0 {
         return Err(("units", "a layer has at least one unit, found 0".into()));
     }
+    if row.kind == LayerKind::Conv && row.model == Network::Mlp {
+        return Err((
+            "kind",
+            "the dense network (`mlp`) has no conv layers".into(),
+        ));
+    }
     check_value("dead_fraction", row.dead_fraction, Accuracy)?;
     check_value("saturated_fraction", row.saturated_fraction, Accuracy)?;
     let optional = [
@@ -693,6 +702,22 @@ fn check_model_cell(
         Some(value) => Err((
             "model",
             format!("`{value}` is not a model (expected `mlp` or `cnn`)"),
+        )),
+    }
+}
+
+/// Checked before serde, whose enum errors do not say which column failed. A missing `kind`
+/// column is an older file's: dense layers.
+fn check_kind_cell(
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Result<(), CellFault> {
+    let index = headers.iter().position(|h| h == "kind");
+    match index.map(|i| record.get(i).unwrap_or("")) {
+        None | Some("conv" | "dense") => Ok(()),
+        Some(value) => Err((
+            "kind",
+            format!("`{value}` is not a layer kind (expected `conv` or `dense`)"),
         )),
     }
 }
@@ -882,7 +907,9 @@ mod tests {
 
     #[test]
     fn layers_refuse_values_no_run_writes() {
-        let header = LAYER_COLUMNS.join(",");
+        // The header of files from before `model` and `kind` (dense layers of an mlp).
+        let header = "activation,seed,epoch,layer,units,sampled_batches,grad_rms,weight_norm,\
+                      update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset";
         let error = |line: &str| {
             layers_from_bytes(format!("{header}\n{line}\n").as_bytes())
                 .unwrap_err()
@@ -928,6 +955,42 @@ mod tests {
         assert!(read_layers(dir.path()).unwrap().is_none());
         std::fs::write(dir.path().join("layers.csv"), format!("{header}\n")).unwrap();
         assert!(read_layers(dir.path()).unwrap().is_none());
+    }
+
+    /// Files from before `model` and `kind` read as an mlp's dense layers; today's files name
+    /// both, and a conv layer in an mlp, or an unknown kind, is refused.
+    #[test]
+    fn layers_model_and_kind_columns() {
+        let old = "activation,seed,epoch,layer,units,sampled_batches,grad_rms,weight_norm,\
+                   update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset\n\
+                   r,1,1,1,64,94,0.1,3,0.01,0,0.5,-2,1,mnist\n";
+        let row = &layers_from_bytes(old.as_bytes()).unwrap()[0];
+        assert_eq!((row.model, row.kind), (Network::Mlp, LayerKind::Dense));
+        let header = LAYER_COLUMNS.join(",");
+        let rows = |body: &str| layers_from_bytes(format!("{header}\n{body}\n").as_bytes());
+        let new = "r,1,cnn,1,1,conv,32,94,0.1,3,0.01,0,0.5,-2,1,mnist\n\
+                   r,1,cnn,1,2,dense,64,94,0.1,3,0.01,0,0.5,-2,1,mnist";
+        let read = rows(new).unwrap();
+        assert_eq!(
+            read.iter().map(|r| (r.model, r.kind)).collect::<Vec<_>>(),
+            [
+                (Network::Cnn, LayerKind::Conv),
+                (Network::Cnn, LayerKind::Dense)
+            ]
+        );
+        let error = |body: &str| rows(body).unwrap_err().to_string();
+        assert_eq!(
+            error("r,1,mlp,1,1,conv,32,94,0.1,3,0.01,0,0.5,-2,1,mnist"),
+            "layers.csv: line 2, column `kind`: the dense network (`mlp`) has no conv layers"
+        );
+        assert_eq!(
+            error("r,1,cnn,1,1,pool,32,94,0.1,3,0.01,0,0.5,-2,1,mnist"),
+            "layers.csv: line 2, column `kind`: `pool` is not a layer kind (expected `conv` or `dense`)"
+        );
+        assert_eq!(
+            error("r,1,rnn,1,1,dense,32,94,0.1,3,0.01,0,0.5,-2,1,mnist"),
+            "layers.csv: line 2, column `model`: `rnn` is not a model (expected `mlp` or `cnn`)"
+        );
     }
 
     #[test]

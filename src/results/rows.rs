@@ -39,9 +39,16 @@ pub fn epoch_row(
     }
 }
 
-/// The `layers.csv` rows of one finished epoch of activation `name` with `seed` on `dataset`, one per
-/// hidden layer, first layer first. Figures that are not finite are left empty.
-pub fn layer_rows(name: &str, seed: u64, dataset: &str, r: &EpochRecord) -> Vec<LayerRow> {
+/// The `layers.csv` rows of one finished epoch of activation `name` with `seed`, a `model`
+/// trained on `dataset`, one per hidden layer, first layer first. Figures that are not finite
+/// are left empty.
+pub fn layer_rows(
+    name: &str,
+    seed: u64,
+    dataset: &str,
+    model: Network,
+    r: &EpochRecord,
+) -> Vec<LayerRow> {
     let finite = |v: f64| v.is_finite().then_some(v);
     r.layers
         .iter()
@@ -49,8 +56,10 @@ pub fn layer_rows(name: &str, seed: u64, dataset: &str, r: &EpochRecord) -> Vec<
         .map(|(l, s)| LayerRow {
             activation: name.to_string(),
             seed,
+            model,
             epoch: r.epoch as u32,
             layer: l as u32 + 1,
+            kind: s.kind,
             units: s.units,
             sampled_batches: s.sampled_batches,
             grad_rms: finite(s.grad_rms),

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::nn::LayerKind;
+
 /// Column names of `summary.csv`, in file order. [`SummaryRow`]'s fields follow it.
 pub const SUMMARY_COLUMNS: [&str; 24] = [
     "activation",
@@ -199,11 +201,13 @@ pub struct EpochRow {
 }
 
 /// Column names of `layers.csv`, in file order. [`LayerRow`]'s fields follow it.
-pub const LAYER_COLUMNS: [&str; 14] = [
+pub const LAYER_COLUMNS: [&str; 16] = [
     "activation",
     "seed",
+    "model",
     "epoch",
     "layer",
+    "kind",
     "units",
     "sampled_batches",
     "grad_rms",
@@ -216,33 +220,46 @@ pub const LAYER_COLUMNS: [&str; 14] = [
     "dataset",
 ];
 
-/// Columns of `layers.csv` that files written by older versions may lack (none yet).
-pub const LAYER_OPTIONAL: [&str; 0] = [];
+/// Columns of `layers.csv` that files written by older versions may lack: `model` (read as
+/// `mlp`) and `kind` (read as `dense`), added with the convolutional network's diagnostics;
+/// before them every row was a hidden layer of the dense network.
+pub const LAYER_OPTIONAL: [&str; 2] = ["model", "kind"];
 
 /// One row of `layers.csv`: one activation, seed, epoch and hidden layer, over the epoch's
 /// sampled batches (README, "Layer diagnostics", says how each figure is computed). A figure
 /// that is not finite (weights that overflowed) is written empty.
+///
+/// The convolutional network's hidden layers are its conv layers, then its hidden dense
+/// layers, numbered on from 1 in that order; a conv layer's units are its channels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerRow {
     /// Activation as given on the command line.
     pub activation: String,
     /// The job's seed.
     pub seed: u64,
+    /// The network, as in `summary.csv`; `mlp` for files without the column.
+    #[serde(default)]
+    pub model: Network,
     /// Epoch number, from 1.
     pub epoch: u32,
     /// Hidden layer, from 1 (the first after the input).
     pub layer: u32,
-    /// The layer's width.
+    /// `conv` or `dense`; `dense` for files without the column.
+    #[serde(default)]
+    pub kind: LayerKind,
+    /// The layer's width, or a conv layer's channels.
     pub units: usize,
     /// Training batches the figures were taken on.
     pub sampled_batches: usize,
-    /// RMS of the gradient of the weights feeding the layer, mean over the sampled batches.
+    /// RMS of the gradient of the weights feeding the layer (a conv layer's kernel), mean over
+    /// the sampled batches.
     pub grad_rms: Option<f64>,
     /// L2 norm of those weights at the epoch's end.
     pub weight_norm: Option<f64>,
     /// ||dW|| / ||W|| of Adam's update, mean over the sampled batches.
     pub update_ratio: Option<f64>,
-    /// Fraction of units whose derivative was zero on every sampled sample.
+    /// Fraction of units whose derivative was zero on every sampled sample (a conv channel's:
+    /// at every pixel).
     pub dead_fraction: f64,
     /// Fraction of pre-activations where |f'(z)| < 1% of the activation's largest slope.
     pub saturated_fraction: f64,
@@ -313,8 +330,10 @@ mod tests {
         let layer = LayerRow {
             activation: "relu".into(),
             seed: 1,
+            model: Network::Cnn,
             epoch: 1,
             layer: 1,
+            kind: LayerKind::Conv,
             units: 1,
             sampled_batches: 1,
             grad_rms: None,

@@ -82,7 +82,8 @@ impl<'a> Recorder<'a> {
                 let model = (&self.plan.options.train.model).into();
                 let row = epoch_row(&j.activation, j.seed, &self.dataset, model, record);
                 self.epochs[*job].push(row);
-                self.layers[*job].extend(layer_rows(&j.activation, j.seed, &self.dataset, record));
+                let layers = layer_rows(&j.activation, j.seed, &self.dataset, model, record);
+                self.layers[*job].extend(layers);
             }
             Event::Done { job, outcome } => {
                 let j = &jobs[*job];

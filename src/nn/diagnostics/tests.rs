@@ -1,23 +1,31 @@
 use super::*;
 use crate::nn::activation::{Relu, Sigmoid, Tanh};
+use crate::nn::catalog;
 use crate::nn::loss::softmax_cross_entropy;
-use crate::nn::{AdamConfig, Batch, Hidden, Init, Mode};
+use crate::nn::{AdamConfig, Batch, Cnn, CnnShape, CnnWorkspace, Hidden, Init, Mode, Model};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// One training step as `train` takes it: forward, loss head, backward, Adam.
-fn step(mlp: &mut Mlp, ws: &mut Workspace, adam: &mut Adam, grads: &mut [f32], batch: &Batch) {
+fn step<M: Model>(
+    net: &mut M,
+    ws: &mut <M as Model>::Workspace,
+    adam: &mut Adam,
+    grads: &mut [f32],
+    batch: &Batch,
+) {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    mlp.forward(batch, ws, Mode::Train(&mut rng));
-    let (logits, dlogits) = ws.logits_and_grad();
+    net.forward(batch, ws, Mode::Train(&mut rng));
+    let classes = net.classes();
+    let (logits, dlogits) = net.logits_and_grad(ws);
     softmax_cross_entropy(
         logits,
         &batch.labels,
-        mlp.classes(),
+        classes,
         Some((dlogits, batch.rows as f32)),
     );
-    mlp.backward(batch, ws, grads);
-    adam.update(&mut mlp.params, grads);
+    net.backward(batch, ws, grads);
+    adam.update(net.params_mut(), grads);
 }
 
 fn random_batch(rng: &mut ChaCha8Rng, rows: usize, features: usize, classes: u8) -> Batch {
@@ -194,4 +202,147 @@ fn saturation_uses_the_largest_slope() {
     let s = &probe.finish_epoch(&mlp)[0];
     assert_eq!(s.saturated_fraction, 0.5);
     assert_eq!((s.preact_mean, s.preact_std), (5.0, 1.0));
+}
+
+/// 10x10x1 images, conv blocks of `filters`, one hidden dense layer of 5, 3 classes:
+/// 10x10 -> conv 8x8 -> pool 4x4 -> conv 2x2 -> pool 1x1 -> 1 x 1 x filters[1] flattened.
+fn small_cnn(filters: [usize; 2], hidden: Hidden, seed: u64) -> Cnn {
+    let shape = CnnShape {
+        height: 10,
+        width: 10,
+        channels: 1,
+        filters: filters.to_vec(),
+        hidden: vec![5],
+        classes: 3,
+    };
+    Cnn::new(&shape, hidden, Init::GlorotUniform, seed).unwrap()
+}
+
+/// The CNN's hidden layers are its conv layers (units = channels, weights = the kernel), then
+/// its hidden dense layers; grad_rms, weight_norm and update_ratio equal the figures computed
+/// directly from the gradient buffer and from the parameters before and after each update.
+#[test]
+fn cnn_gradient_and_weight_figures_match_the_buffers() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut cnn = small_cnn([3, 4], Hidden::fixed(Tanh), 3);
+    let layers = cnn.probed_layers();
+    // Layout: kernel 3x3x1x3 (27) + 3 biases, kernel 3x3x3x4 (108) + 4 biases, dense 4 x 5.
+    let want = [
+        (LayerKind::Conv, 3, 0..27),
+        (LayerKind::Conv, 4, 30..138),
+        (LayerKind::Dense, 5, 142..162),
+    ];
+    let got: Vec<_> = layers
+        .iter()
+        .map(|p| (p.kind, p.units, p.weights.clone()))
+        .collect();
+    assert_eq!(got, want);
+    let mut ws = CnnWorkspace::new(&cnn, 8);
+    let mut adam = Adam::new(AdamConfig::default(), cnn.parameter_count());
+    let mut grads = vec![0.0f32; cnn.parameter_count()];
+    let mut probe = Probe::new(&cnn, 1);
+    let (mut want_rms, mut want_ratio) = ([0.0f64; 3], [0.0f64; 3]);
+    let steps = 3;
+    for _ in 0..steps {
+        let batch = random_batch(&mut rng, 8, 100, 3);
+        let before = cnn.params.to_vec();
+        step(&mut cnn, &mut ws, &mut adam, &mut grads, &batch);
+        probe.observe(&cnn, &ws, &grads, &adam);
+        for (l, p) in layers.iter().enumerate() {
+            let r = p.weights.clone();
+            want_rms[l] += norm(&grads[r.clone()]) / (r.len() as f64).sqrt() / steps as f64;
+            let moved: Vec<f32> = before[r.clone()]
+                .iter()
+                .zip(&cnn.params[r.clone()])
+                .map(|(a, b)| b - a)
+                .collect();
+            want_ratio[l] += norm(&moved) / norm(&cnn.params[r]) / steps as f64;
+        }
+    }
+    let stats = probe.finish_epoch(&cnn);
+    assert_eq!(stats.len(), 3);
+    for (l, s) in stats.iter().enumerate() {
+        assert_eq!(
+            (s.kind, s.units, s.sampled_batches),
+            (want[l].0, want[l].1, steps)
+        );
+        assert!(want_rms[l] > 0.0);
+        assert!(
+            (s.grad_rms - want_rms[l]).abs() <= 1e-12 * want_rms[l],
+            "layer {}: {} vs {}",
+            l + 1,
+            s.grad_rms,
+            want_rms[l]
+        );
+        let w = norm(&cnn.params[layers[l].weights.clone()]);
+        assert!((s.weight_norm - w).abs() <= 1e-12 * w);
+        assert!(
+            (s.update_ratio - want_ratio[l]).abs() <= 1e-3 * want_ratio[l],
+            "layer {}: {} vs {}",
+            l + 1,
+            s.update_ratio,
+            want_ratio[l]
+        );
+        // tanh has no zero derivative; its pre-activations spread around 0.
+        assert_eq!(s.dead_fraction, 0.0);
+        assert!(s.preact_std > 0.0);
+    }
+}
+
+/// Conv channels whose kernel and bias are all negative never fire on inputs in [0, 1) (first
+/// block: channels 0 and 2 of 4) or on relu's non-negative pooled outputs (second block:
+/// channel 1 of 3); they get no gradient and stay dead through Adam's updates. The other
+/// channels have positive kernels and biases and fire at every pixel. Under relu exactly
+/// those channels are dead, and saturated (slope 0) is exactly their share of pixels; PReLU's
+/// and RReLU's leaky pieces keep a slope, so the same channels are neither.
+#[test]
+fn conv_channels_that_cannot_fire_are_exactly_the_dead_ones() {
+    let dead: [&[usize]; 2] = [&[0, 2], &[1]];
+    for (name, want_dead, want_saturated) in [
+        ("relu", [0.5, 1.0 / 3.0], [0.5, 1.0 / 3.0]),
+        ("prelu", [0.0; 2], [0.0; 2]),
+        ("rrelu", [0.0; 2], [0.0; 2]),
+    ] {
+        let hidden = catalog::parse(name).unwrap().hidden;
+        let mut cnn = small_cnn([4, 3], hidden, 5);
+        let layers = cnn.probed_layers();
+        for (p, dead) in layers[..2].iter().zip(dead) {
+            let sign = |c: usize| if dead.contains(&c) { -1.0 } else { 1.0 };
+            // Kernel 3 x 3 x in x out: entry i feeds output channel i % out; biases follow.
+            for (i, w) in cnn.params[p.weights.clone()].iter_mut().enumerate() {
+                *w = 0.1 * sign(i % p.units);
+            }
+            let b = p.weights.end;
+            for (c, v) in cnn.params[b..b + p.units].iter_mut().enumerate() {
+                *v = 0.1 * sign(c);
+            }
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut ws = CnnWorkspace::new(&cnn, 6);
+        let mut adam = Adam::new(AdamConfig::default(), cnn.parameter_count());
+        let mut grads = vec![0.0f32; cnn.parameter_count()];
+        let mut probe = Probe::new(&cnn, 2);
+        for b in 0..8 {
+            let batch = random_batch(&mut rng, 6, 100, 3);
+            step(&mut cnn, &mut ws, &mut adam, &mut grads, &batch);
+            if probe.samples(b) {
+                probe.observe(&cnn, &ws, &grads, &adam);
+            }
+        }
+        for l in 0..2 {
+            let want: &[usize] = if name == "relu" { dead[l] } else { &[] };
+            assert_eq!(probe.dead_units(l), want, "{name} conv layer {}", l + 1);
+        }
+        let stats = probe.finish_epoch(&cnn);
+        for l in 0..2 {
+            let s = &stats[l];
+            assert_eq!(s.sampled_batches, 4);
+            assert_eq!(
+                (s.dead_fraction, s.saturated_fraction),
+                (want_dead[l], want_saturated[l]),
+                "{name} conv layer {}",
+                l + 1
+            );
+        }
+    }
 }
