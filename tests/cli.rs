@@ -3,6 +3,7 @@
 
 mod common;
 
+use actbench::results::files;
 use assert_cmd::Command;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -1131,8 +1132,30 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The dense network killed after its first finished job: see [`killed_run`].
 #[test]
 fn killed_run_leaves_complete_csv_files() {
+    killed_run(&[], "mlp", &[("dense", "128"), ("dense", "64")]);
+}
+
+/// The same for a small convolutional network: its layers.csv rows (two conv layers, then
+/// the hidden dense layer) of every finished job are kept too.
+#[test]
+fn killed_cnn_run_keeps_its_layer_rows() {
+    killed_run(
+        &["--model", "cnn", "--conv", "2,3", "--hidden", "4"],
+        "cnn",
+        &[("conv", "2"), ("conv", "3"), ("dense", "4")],
+    );
+}
+
+/// Runs every activation with `extra` options, kills the process (SIGKILL, no chance to tidy
+/// up) once summary.csv has its first row, and checks that every file holds whole rows of
+/// finished jobs only: summary.csv, then epochs.csv and layers.csv (one row per epoch and
+/// hidden layer, `layers` giving each layer's kind and units) for the same jobs, maybe one
+/// more; and that nothing else is left but, when the kill fell during a write, the hidden
+/// temporary file of that write.
+fn killed_run(extra: &[&str], model: &str, layers: &[(&str, &str)]) {
     let data = common::tiny_sized(3000, 500, false);
     let work = tempfile::tempdir().unwrap();
     let out_dir = work.path().join("run");
@@ -1150,6 +1173,7 @@ fn killed_run_leaves_complete_csv_files() {
                 "-q",
             ])
             .args(["--epochs", &epochs.to_string()])
+            .args(extra)
             .arg("--data-dir")
             .arg(data.path())
             .arg("--out")
@@ -1210,19 +1234,24 @@ fn killed_run_leaves_complete_csv_files() {
         assert_eq!(row["epoch"], (i % epochs + 1).to_string());
     }
     // layers.csv is written between the two: it has the jobs of summary.csv, maybe one more
-    // (as epochs.csv), and never more than epochs.csv. Two hidden layers per epoch.
+    // (as epochs.csv), and never more than epochs.csv. `layers.len()` hidden layers per epoch.
+    let n = layers.len();
     let layer_file = read_csv(&out_dir.join("layers.csv"));
     assert_eq!(layer_file.header, LAYERS_HEADER);
     let layer_rows = layer_file.rows.len();
     assert!(
-        (layer_rows == done * epochs * 2 || layer_rows == (done + 1) * epochs * 2)
-            && layer_rows <= recorded * 2,
+        (layer_rows == done * epochs * n || layer_rows == (done + 1) * epochs * n)
+            && layer_rows <= recorded * n,
         "{layer_rows} layer rows for {done} summary rows and {recorded} epoch rows"
     );
     for (i, row) in layer_file.rows.iter().enumerate() {
-        assert_eq!(row["activation"], ALL_ACTIVATIONS[i / (epochs * 2)]);
-        assert_eq!(row["epoch"], (i / 2 % epochs + 1).to_string());
-        assert_eq!(row["layer"], (i % 2 + 1).to_string());
+        assert_eq!(row["activation"], ALL_ACTIVATIONS[i / (epochs * n)]);
+        assert_eq!(row["epoch"], (i / n % epochs + 1).to_string());
+        assert_eq!(row["layer"], (i % n + 1).to_string());
+        assert_eq!(row["model"], model);
+        assert_eq!((row["kind"].as_str(), row["units"].as_str()), layers[i % n]);
+        let grad_rms = num(row, "grad_rms");
+        assert!(grad_rms.is_finite() && grad_rms > 0.0, "{grad_rms}");
     }
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
@@ -1231,24 +1260,16 @@ fn killed_run_leaves_complete_csv_files() {
         Some(&serde_json::Value::Null),
         "an interrupted run has no finish time"
     );
-    // Visible files are only the final ones; a temporary file (hidden, `.name.tmp-PID`) may
-    // remain from the kill.
+    // Visible files are only the final ones. A kill that falls inside a write leaves that
+    // write's temporary file behind (hidden, named as `write_atomic` names them); readers
+    // never look at it.
     for name in common::listing(&out_dir) {
-        if let Some(hidden) = name.strip_prefix('.') {
-            let (base, pid) = hidden
-                .split_once(".tmp-")
-                .unwrap_or_else(|| panic!("unexpected file {name}"));
-            assert!(
-                ["summary.csv", "epochs.csv", "layers.csv", "run.json"].contains(&base),
-                "{name}"
-            );
-            assert_eq!(pid, child.id().to_string(), "{name}");
-        } else {
-            assert!(
-                ["summary.csv", "epochs.csv", "layers.csv", "run.json"].contains(&name.as_str()),
-                "{name}"
-            );
-        }
+        let temporary = name.starts_with(files::TEMP_PREFIX) && name.ends_with(files::TEMP_SUFFIX);
+        assert!(
+            temporary
+                || ["summary.csv", "epochs.csv", "layers.csv", "run.json"].contains(&name.as_str()),
+            "unexpected file {name}"
+        );
     }
 }
 

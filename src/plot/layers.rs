@@ -165,7 +165,7 @@ impl LayersFigure {
         let right = (f64::from(self.conv_layers) + 0.5).min(x.end);
         chart.draw_series(std::iter::once(Rectangle::new(
             [(x.start, y.start), (right, y.end)],
-            RGBColor(236, 240, 248).filled(),
+            RGBColor(244, 246, 252).filled(),
         )))?;
         Ok(())
     }

@@ -6,6 +6,12 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// How [`write_atomic`]'s temporary files begin: hidden, and named for actbench.
+pub const TEMP_PREFIX: &str = ".actbench-";
+/// How they end. Between the two, six random characters. A process killed during a write
+/// (SIGKILL, power loss) leaves one behind; readers never look at it.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
 /// Replace `path` with `bytes` atomically and durably. On failure the old file (if any) is left
 /// as it was and no temporary file remains.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -14,7 +20,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".actbench-").suffix(".tmp");
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
     // Result files are for sharing: `rw-r--r--` like a plain `File::create` under the usual
     // umask, not the private mode temporary files get by default.
     #[cfg(unix)]
