@@ -329,13 +329,12 @@ fn conv_channels_that_cannot_fire_are_exactly_the_dead_ones() {
                 probe.observe(&cnn, &ws, &grads, &adam);
             }
         }
-        for l in 0..2 {
-            let want: &[usize] = if name == "relu" { dead[l] } else { &[] };
+        for (l, dead) in dead.iter().enumerate() {
+            let want: &[usize] = if name == "relu" { dead } else { &[] };
             assert_eq!(probe.dead_units(l), want, "{name} conv layer {}", l + 1);
         }
         let stats = probe.finish_epoch(&cnn);
-        for l in 0..2 {
-            let s = &stats[l];
+        for (l, s) in stats[..2].iter().enumerate() {
             assert_eq!(s.sampled_batches, 4);
             assert_eq!(
                 (s.dead_fraction, s.saturated_fraction),
