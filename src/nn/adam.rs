@@ -109,8 +109,9 @@ impl Adam {
                     let d = (lr_t * m / (v.sqrt() + epsilon)) as f64;
                     d * d
                 };
-                let mut acc = [0.0f64; 4];
-                let (mc, vc) = (ms.chunks_exact(4), vs.chunks_exact(4));
+                const LANES: usize = super::diagnostics::SUM_LANES;
+                let mut acc = [0.0f64; LANES];
+                let (mc, vc) = (ms.chunks_exact(LANES), vs.chunks_exact(LANES));
                 let tail: f64 = (mc.remainder().iter().zip(vc.remainder()))
                     .map(|(&m, &v)| sq(m, v))
                     .sum();
