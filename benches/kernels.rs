@@ -1,14 +1,21 @@
 //! Kernels at the network's shapes: activations on a 32x128 batch, the matrix products of
-//! 784-128-64-10 at batch 32 (ours, and ndarray's general_mat_mul for reference), and the large
+//! 784-128-64-10 at batch 32 (ours, and ndarray's general_mat_mul for reference), the large
 //! products (`large_products`: a 2048^3 square, the wide dense networks' and the conv net's
-//! shapes; throughput in elements/s is FLOP/s, 2 per multiply-add).
+//! shapes; throughput in elements/s is FLOP/s, 2 per multiply-add), and the first layer's two
+//! kernels (sparse, dense) at the datasets' input densities.
 
 use actbench::data::synthetic::synthetic;
-use actbench::nn::Batch;
+use actbench::data::{DataRoot, Dataset, LoadOptions};
 use actbench::nn::catalog;
 use actbench::nn::kernels::{self, Strided};
+use actbench::nn::loss::softmax_cross_entropy;
+use actbench::nn::{Adam, AdamConfig, Batch, FirstLayerKernel, Init, Mlp, Mode, Split, Workspace};
+use actbench::run::RunData;
+use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array2, linalg::general_mat_mul};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -294,6 +301,196 @@ fn large_products(c: &mut Criterion) {
     g.finish();
 }
 
+/// `n` images of `features` pixels, each pixel lit (1..=255) with probability `density`.
+fn random_images(n: usize, features: usize, density: f64, seed: u64) -> Split {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let images = (0..n * features)
+        .map(|_| {
+            if rng.random_bool(density) {
+                rng.random_range(1..=255u8)
+            } else {
+                0
+            }
+        })
+        .collect();
+    Split::new(images, (0..n).map(|i| (i % 10) as u8).collect())
+}
+
+/// The real training images of `dataset` from `$ACTBENCH_DATA_DIR`, if it is set.
+fn real_images(dataset: Dataset) -> Option<Split> {
+    let dir = std::env::var_os("ACTBENCH_DATA_DIR")?;
+    let root = DataRoot::resolve(Some(std::path::Path::new(&dir)));
+    let opts = LoadOptions {
+        verify: false,
+        ..LoadOptions::default()
+    };
+    match RunData::load(dataset, &root, &opts) {
+        Ok(data) => Some(data.train),
+        Err(e) => panic!("{}: {e}", dataset.name()),
+    }
+}
+
+/// The calling thread's CPU time, in nanoseconds: unlike wall-clock time it does not count the
+/// time other processes hold the core, so the comparison survives a shared machine better.
+fn thread_cpu_ns() -> u64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, out: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the clock id is Linux's.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    t.sec as u64 * 1_000_000_000 + t.nsec as u64
+}
+
+/// Criterion measurement: the benchmark thread's CPU time.
+struct ThreadCpu;
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns() - start
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &CpuNanos
+    }
+}
+
+/// Formats CPU nanoseconds as µs of CPU time.
+struct CpuNanos;
+
+impl ValueFormatter for CpuNanos {
+    fn scale_values(&self, _typical: f64, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v /= 1e3);
+        "µs cpu"
+    }
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        _t: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        values.iter_mut().for_each(|v| *v /= 1e3);
+        "µs cpu"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns cpu"
+    }
+}
+
+/// Which first-layer kernel is faster at which input density: the work that differs between
+/// them in a training step (fill the batch from `u8`, the forward product, the weight
+/// gradient) for batch 32 into 128 units, and one whole training step of `features`-128-64-10
+/// (relu), each kernel right after the other. Synthetic images of chosen densities (pixels lit
+/// at random), and MNIST's and Fashion-MNIST's real training images when `ACTBENCH_DATA_DIR`
+/// names a data root. Measured in thread CPU time ([`ThreadCpu`]); run it a few times and take
+/// the medians of the rounds (the kernels of one case run right after each other).
+fn first_layer(c: &mut Criterion<ThreadCpu>) {
+    let _ftz = actbench::nn::FlushDenormals::new();
+    let mut cases: Vec<(String, Split)> = Vec::new();
+    for d in [0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0] {
+        cases.push((format!("784_d{d:.2}"), random_images(512, 784, d, 7)));
+    }
+    for d in [0.5, 1.0] {
+        cases.push((format!("3072_d{d:.2}"), random_images(512, 3072, d, 8)));
+    }
+    for dataset in [Dataset::Mnist, Dataset::FashionMnist] {
+        match real_images(dataset) {
+            Some(split) => cases.push((dataset.name().to_string(), split)),
+            None => eprintln!("ACTBENCH_DATA_DIR not set: no real {} case", dataset.name()),
+        }
+    }
+    let mut g = c.benchmark_group("first_layer");
+    g.sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_millis(1000));
+    for (name, split) in &cases {
+        let samples = split.all();
+        let features = samples.features;
+        let density = samples.density();
+        let batches: Vec<Vec<usize>> = (0..16)
+            .map(|b| {
+                (0..32)
+                    .map(|r| (b * 977 + r * 131) % samples.len())
+                    .collect()
+            })
+            .collect();
+        let (w, bias) = (values(features * 128), values(128));
+        let grad = values(32 * 128);
+        let mut z = vec![0.0; 32 * 128];
+        let mut dw = vec![0.0; features * 128];
+        let sizes = [features, 128, 64, 10];
+        eprintln!("first_layer/{name}: density {density:.4}");
+        for kernel in [FirstLayerKernel::Sparse, FirstLayerKernel::Dense] {
+            let mut batch = Batch::new(kernel);
+            let mut i = 0;
+            g.bench_function(format!("{name}/layer1/{}", kernel.name()), |b| {
+                b.iter(|| {
+                    i = (i + 1) % batches.len();
+                    batch.fill(samples, &batches[i]);
+                    match kernel {
+                        FirstLayerKernel::Sparse => {
+                            kernels::sparse_forward(&batch, &w, &bias, &mut z);
+                            kernels::sparse_weight_grad(&batch, black_box(&grad), &mut dw);
+                        }
+                        FirstLayerKernel::Dense => {
+                            let x = Strided {
+                                data: &batch.dense,
+                                row: features,
+                                col: 1,
+                            };
+                            kernels::gemm(32, features, 128, x, &w, Some(&bias), &mut z);
+                            let xt = Strided {
+                                data: &batch.dense,
+                                row: 1,
+                                col: features,
+                            };
+                            kernels::gemm(features, 32, 128, xt, black_box(&grad), None, &mut dw);
+                        }
+                    }
+                })
+            });
+            let hidden = catalog::parse("relu").unwrap().hidden;
+            let mut mlp = Mlp::new(&sizes, hidden, Init::GlorotUniform, 1);
+            let mut ws = Workspace::new(&mlp, 32);
+            let mut adam = Adam::new(AdamConfig::default(), mlp.parameter_count());
+            let mut grads = vec![0.0; mlp.parameter_count()];
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            g.bench_function(format!("{name}/step/{}", kernel.name()), |b| {
+                b.iter(|| {
+                    i = (i + 1) % batches.len();
+                    batch.fill(samples, &batches[i]);
+                    mlp.forward(&batch, &mut ws, Mode::Train(&mut rng));
+                    let (logits, dlogits) = ws.logits_and_grad();
+                    softmax_cross_entropy(logits, &batch.labels, 10, Some((dlogits, 32.0)));
+                    mlp.backward(&batch, &mut ws, &mut grads);
+                    adam.update(&mut mlp.params, &grads);
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     activations,
@@ -302,4 +499,9 @@ criterion_group!(
     split_across_threads,
     large_products
 );
-criterion_main!(benches);
+criterion_group! {
+    name = cpu_time;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = first_layer
+}
+criterion_main!(benches, cpu_time);

@@ -2,8 +2,8 @@
 //! option is refused with one line before anything runs.
 
 use crate::data::Dataset;
-use crate::nn::Init;
 use crate::nn::catalog::{self, Choice};
+use crate::nn::{FirstLayerKernel, Init};
 use crate::report::Format;
 use crate::results::Network;
 use crate::run::plan::MAX_FILTERS;
@@ -103,6 +103,10 @@ pub struct TrainArgs {
     /// Weight initialisation: glorot (Glorot uniform, Keras' default) or he (He uniform)
     #[arg(long, default_value = "glorot", value_parser = init)]
     pub init: Init,
+    /// The dense network's first-layer kernel: auto (by the training images' density), sparse
+    /// or dense; results are the same bit for bit, only the speed differs
+    #[arg(long, value_name = "KERNEL", default_value = "auto", value_parser = first_layer)]
+    pub first_layer: KernelChoice,
     /// Data root, one subfolder per dataset (default: $ACTBENCH_DATA_DIR, else data/)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -270,6 +274,19 @@ fn init(s: &str) -> Result<Init, String> {
         "glorot" => Ok(Init::GlorotUniform),
         "he" => Ok(Init::HeUniform),
         _ => Err(format!("expected glorot or he, got '{s}'")),
+    }
+}
+
+/// `--first-layer`: a kernel, or `None` for `auto` (the run chooses by density).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelChoice(pub Option<FirstLayerKernel>);
+
+fn first_layer(s: &str) -> Result<KernelChoice, String> {
+    match s.trim() {
+        "auto" => Ok(KernelChoice(None)),
+        "sparse" => Ok(KernelChoice(Some(FirstLayerKernel::Sparse))),
+        "dense" => Ok(KernelChoice(Some(FirstLayerKernel::Dense))),
+        _ => Err(format!("expected auto, sparse or dense, got '{s}'")),
     }
 }
 

@@ -107,7 +107,7 @@ use crate::cli::TrainArgs;
 use crate::data::{DataError, DataRoot, Dataset, LoadOptions, Loaded};
 #[cfg(doc)]
 use crate::nn::Activation;
-use crate::nn::AdamConfig;
+use crate::nn::{AdamConfig, FirstLayerKernel};
 use crate::report::{Format, render_run_summary};
 use crate::train::{self, TrainConfig};
 use progress::Display;
@@ -132,7 +132,11 @@ pub enum RunError {
 /// against the data actually loaded (files other than the published ones may hold fewer
 /// images).
 pub fn run(plan: &Plan, dataset: &RunData) -> Result<Finished, RunError> {
-    let plan = plan.fit(dataset.shape())?;
+    let mut plan = plan.fit(dataset.shape())?;
+    // One choice for every job, from the density run.json records.
+    let density = dataset.input_density();
+    let first_layer = &mut plan.options.train.first_layer;
+    first_layer.get_or_insert(FirstLayerKernel::for_density(density));
     let (n_train, n_val, n_test) = plan.sample_counts();
     let data = train::Data {
         train: dataset.train.range(0, n_train),
@@ -167,6 +171,7 @@ pub fn train_command(args: &TrainArgs) -> Result<PathBuf, RunError> {
             },
             init: args.init,
             seed: args.seed,
+            first_layer: args.first_layer.0,
         },
         seeds: args.seeds,
         val_split: args.val_split,

@@ -4,8 +4,8 @@
 use crate::nn::diagnostics::SAMPLE_EVERY;
 use crate::nn::loss::softmax_cross_entropy;
 use crate::nn::{
-    Adam, AdamConfig, AlignedVec, Batch, Cnn, CnnShape, FlushDenormals, Hidden, Init, LayerStats,
-    Mlp, Mode, Model, Samples,
+    Adam, AdamConfig, AlignedVec, Batch, Cnn, CnnShape, FirstLayerKernel, FlushDenormals, Hidden,
+    Init, LayerStats, Mlp, Mode, Model, Samples,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -78,6 +78,10 @@ pub struct TrainConfig {
     pub init: Init,
     /// Seeds the weights, the shuffling and any training noise (RReLU).
     pub seed: u64,
+    /// The dense network's first-layer kernel: the same results either way, only the speed
+    /// differs. `None` (the default): chosen from the training images' density
+    /// ([`FirstLayerKernel::for_density`]). The convolutional network ignores it.
+    pub first_layer: Option<FirstLayerKernel>,
 }
 
 impl Default for TrainConfig {
@@ -90,6 +94,7 @@ impl Default for TrainConfig {
             adam: AdamConfig::default(),
             init: Init::GlorotUniform,
             seed: 42,
+            first_layer: None,
         }
     }
 }
@@ -260,19 +265,27 @@ fn train_on(
             sizes.extend(&cfg.hidden);
             sizes.push(data.classes);
             let mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
-            fit(mlp, start, data, cfg, threads, on_progress)
+            let kernel = cfg
+                .first_layer
+                .unwrap_or_else(|| FirstLayerKernel::for_density(data.train.density()));
+            let batch = Batch::new(kernel);
+            fit(mlp, batch, start, data, cfg, threads, on_progress)
         }
         Some(shape) => {
             let cnn = Cnn::new(&shape, hidden.clone(), cfg.init, cfg.seed)
                 .unwrap_or_else(|e| panic!("{e}"));
-            fit(cnn, start, data, cfg, threads, on_progress)
+            // The convolutional network reads the sparse row form.
+            let batch = Batch::new(FirstLayerKernel::Sparse);
+            fit(cnn, batch, start, data, cfg, threads, on_progress)
         }
     }
 }
 
-/// The training loop for any [`Model`]; `start` is when building the model began.
+/// The training loop for any [`Model`], filling `batch` (in the form the model reads); `start`
+/// is when building the model began.
 fn fit<M: Model>(
     mut model: M,
+    mut batch: Batch,
     start: Instant,
     data: &Data<'_>,
     cfg: &TrainConfig,
@@ -284,7 +297,6 @@ fn fit<M: Model>(
     let mut ws = model.workspace_split(cfg.batch_size, threads);
     let mut eval_ws = model.workspace_split(M::EVAL_ROWS, threads);
     let mut probe = model.probe(SAMPLE_EVERY);
-    let mut batch = Batch::default();
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     shuffle_rng.set_stream(1);

@@ -560,53 +560,130 @@ fn cifar10_trains_end_to_end_from_the_archive_and_the_folder() {
 #[test]
 fn bad_cifar_files_exit_1_with_one_line_and_write_nothing() {
     let work = tempfile::tempdir().unwrap();
-    let mut members = good_members(4, 3);
-    members.push(file("../escape", vec![1, 2, 3]));
-    let cases: Vec<(PathBuf, tempfile::TempDir, &str)> = vec![
+    let with = |change: &dyn Fn(&mut Vec<Member>)| {
+        let mut m = good_members(4, 3);
+        change(&mut m);
+        tar_gz(&m)
+    };
+    let in_archive = |bytes: Vec<u8>| {
+        let root = root_with_archive(&bytes);
+        let file = root.path().join("cifar10").join(ARCHIVE);
+        (root, file)
+    };
+    /// A root with the extracted folder; `change` spoils its batch files.
+    type Files = Vec<(String, Vec<u8>)>;
+    fn in_folder(change: &dyn Fn(&mut Files)) -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let folder = root.path().join("cifar10").join(FOLDER);
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut files = batches(4, 3);
+        change(&mut files);
+        for (name, data) in files {
+            std::fs::write(folder.join(name), data).unwrap();
+        }
+        (root, folder)
+    }
+    // (root, the file the line must name, the problem it must state, verify checksums)
+    let cases: Vec<((tempfile::TempDir, PathBuf), String, bool)> = vec![
+        (
+            in_archive(with(&|m| m.push(file("../escape", vec![1, 2, 3])))),
+            "has a member with an unsafe path \"../escape\"".into(),
+            false,
+        ),
+        (
+            in_archive(with(&|m| {
+                m.push(file(&format!("{FOLDER}/extra.bin"), vec![0; 10]))
+            })),
+            "has an unexpected member \"cifar-10-batches-bin/extra.bin\"".into(),
+            false,
+        ),
+        (
+            in_archive(with(&|m| {
+                m.remove(6);
+            })),
+            "lacks member(s) test_batch.bin in cifar-10-batches-bin/".into(),
+            false,
+        ),
+        (
+            in_archive(with(&|m| m[2].data[RECORD_BYTES] = 10)),
+            "record 1 has label 10, outside 0..=9".into(),
+            false,
+        ),
+        (
+            in_archive(with(&|m| m[2].data.push(0))),
+            "not a whole number of 3073-byte records".into(),
+            false,
+        ),
+        (
+            in_archive(tar_gz(&good_members(4, 3))[..100].to_vec()),
+            String::new(),
+            false,
+        ),
+        (
+            in_archive(b"not gzip at all".to_vec()),
+            "is not gzip data".into(),
+            false,
+        ),
         {
-            let root = root_with_archive(&tar_gz(&members));
+            let archive = tar_gz(&good_members(4, 3));
+            let md5 = md5_hex(&archive);
             (
-                root.path().to_path_buf(),
-                root,
-                "has a member with an unsafe path",
+                in_archive(archive),
+                format!(
+                    "differs from the published CIFAR-10: MD5 expected {ARCHIVE_MD5}, actual {md5}"
+                ),
+                true,
             )
         },
-        {
-            let root = root_with_archive(&tar_gz(&good_members(4, 3))[..100]);
-            (root.path().to_path_buf(), root, ARCHIVE)
-        },
+        (
+            in_folder(&|f| {
+                f.pop();
+            }),
+            "test_batch.bin: No such file".into(),
+            false,
+        ),
+        (
+            in_folder(&|f| f[1].1.truncate(RECORD_BYTES + 7)),
+            "not a whole number of 3073-byte records".into(),
+            false,
+        ),
+        (
+            in_folder(&|f| f[0].1[0] = 200),
+            "record 0 has label 200, outside 0..=9".into(),
+            false,
+        ),
         {
             let root = tempfile::tempdir().unwrap();
-            let folder = root.path().join("cifar10").join(FOLDER);
-            std::fs::create_dir_all(&folder).unwrap();
-            for (name, data) in batches(4, 3).into_iter().take(5) {
-                std::fs::write(folder.join(name), data).unwrap();
-            }
+            let named = root.path().join("cifar10");
             (
-                root.path().to_path_buf(),
-                root,
-                "test_batch.bin: No such file",
-            )
-        },
-        {
-            let root = tempfile::tempdir().unwrap();
-            (
-                root.path().to_path_buf(),
-                root,
-                "cannot download CIFAR-10: no mirror could be reached",
+                (root, named),
+                "cannot download CIFAR-10: no mirror could be reached".into(),
+                false,
             )
         },
     ];
-    for (i, (root, _keep, want)) in cases.into_iter().enumerate() {
+    for (i, ((root, file), problem, verify)) in cases.into_iter().enumerate() {
+        let before = listing(&root.path().join("cifar10"));
         let out_dir = work.path().join(format!("run{i}"));
-        let out = train(&root, &out_dir, &["--skip-verify", "--activations", "relu"]);
+        let mut args = vec!["--activations", "relu"];
+        if !verify {
+            args.push("--skip-verify");
+        }
+        let out = train(root.path(), &out_dir, &args);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(out.status.code(), Some(1), "case {i}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "case {i}: {stderr}");
         assert!(
-            stderr.starts_with("error: ") && stderr.contains(want),
-            "{want}: {stderr}"
+            stderr.starts_with("error: ") && stderr.contains(&problem),
+            "case {i}: {problem}: {stderr}"
         );
-        assert!(!out_dir.exists());
+        // The folder for the last case, the archive or the batch folder otherwise.
+        assert!(
+            stderr.contains(&file.display().to_string()),
+            "case {i}: {} not named: {stderr}",
+            file.display()
+        );
+        assert!(!out_dir.exists(), "case {i}: a run folder was created");
+        assert_eq!(listing(&root.path().join("cifar10")), before, "case {i}");
     }
 }

@@ -179,6 +179,80 @@ fn a_run_folder_without_the_dataset_column_reads_as_mnist() {
     );
 }
 
+/// The texts of an SVG's `<text>` elements (plotters writes text as text).
+fn svg_texts(path: &Path) -> Vec<String> {
+    let svg = std::fs::read_to_string(path).unwrap();
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            Some(
+                t.split_once('>')?
+                    .1
+                    .split_once("</text>")?
+                    .0
+                    .trim()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_plot_of_a_run_names_the_dataset_in_its_title() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("data");
+    common::write_tiny(&root.join("fashion-mnist"), 150, 40, false);
+    let dir = work.path().join("run");
+    let out = run(actbench(work.path())
+        .args(["--dataset", "fashion-mnist", "--data-dir"])
+        .arg(&root)
+        .arg("--out")
+        .arg(&dir)
+        .args(["--skip-verify", "--quiet", "--activations", "relu,tanh"])
+        .args(["--epochs", "2", "--seeds", "2"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let titles = |file: &str, starts: &str| -> Vec<String> {
+        let texts = svg_texts(&dir.join(file));
+        let found: Vec<String> = texts
+            .into_iter()
+            .filter(|t| t.starts_with(starts))
+            .collect();
+        assert!(!found.is_empty(), "{file}: no title starting {starts:?}");
+        found
+    };
+    let want = [
+        ("curves.svg", "Training curves on Fashion-MNIST:"),
+        (
+            "layers.svg",
+            "Hidden layers in the last epoch on Fashion-MNIST,",
+        ),
+        ("ranking.svg", "Test accuracy on Fashion-MNIST ("),
+    ];
+    for (file, title) in want {
+        let start = title.split(" on ").next().unwrap();
+        let found = titles(file, start);
+        assert!(
+            found.iter().all(|t| t.starts_with(title)),
+            "{file}: {found:?}"
+        );
+    }
+    // `plot run` redraws the run's plots with the same titles.
+    for file in ["curves.svg", "layers.svg", "curves.png", "layers.png"] {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let out = run(actbench(work.path()).args(["plot", "run"]).arg(&dir));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for (file, title) in &want[..2] {
+        let start = title.split(" on ").next().unwrap();
+        let found = titles(file, start);
+        assert!(
+            found.iter().all(|t| t.starts_with(title)),
+            "{file}: {found:?}"
+        );
+        assert!(dir.join(file.replace(".svg", ".png")).is_file());
+    }
+}
+
 #[test]
 fn bad_dataset_options_are_refused_before_anything_is_written() {
     let work = tempfile::tempdir().unwrap();
@@ -240,6 +314,100 @@ fn bad_dataset_options_are_refused_before_anything_is_written() {
     let line = refused(&out, 1);
     assert!(line.contains("cannot download Fashion-MNIST"), "{line}");
     assert!(!work.path().join("new-root").exists());
+}
+
+/// Fashion-MNIST's own files, spoiled one way each, through the binary: one `error:` line naming
+/// the file, exit 1, no run folder, the data folder as it was.
+#[test]
+fn bad_fashion_mnist_files_exit_1_with_one_line_and_write_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let train_images = "train-images-idx3-ubyte.gz";
+    /// Rewrite the training images' .gz file through `cut`.
+    fn spoil_gz(cut: fn(&[u8]) -> Vec<u8>) -> impl Fn(&Path) {
+        move |dir: &Path| {
+            let p = dir.join("train-images-idx3-ubyte.gz");
+            let bytes = std::fs::read(&p).unwrap();
+            std::fs::write(&p, cut(&bytes)).unwrap();
+        }
+    }
+    fn gunzip(bytes: &[u8]) -> Vec<u8> {
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut raw).unwrap();
+        raw
+    }
+    // Valid gzip of a cut-short IDX file: the header promises 150 images.
+    let truncate_inside = |bytes: &[u8]| common::gzip(&gunzip(bytes)[..16 + 1000]);
+    let half = |bytes: &[u8]| bytes[..bytes.len() / 2].to_vec();
+    let wrong_type = |bytes: &[u8]| {
+        let mut raw = gunzip(bytes);
+        raw[2] = 7;
+        common::gzip(&raw)
+    };
+    type Spoil<'a> = Box<dyn Fn(&Path) + 'a>;
+    // (spoil, the file named, the problem, verify checksums)
+    let cases: Vec<(Spoil, &str, &str, bool)> = vec![
+        (
+            Box::new(spoil_gz(truncate_inside)),
+            train_images,
+            "is truncated: the header promises 117600 bytes of data, the file has 1000",
+            false,
+        ),
+        (
+            Box::new(spoil_gz(half)),
+            train_images,
+            "is not valid gzip data",
+            false,
+        ),
+        (
+            Box::new(spoil_gz(wrong_type)),
+            train_images,
+            "has element type 0x07, expected 0x08 (unsigned byte)",
+            false,
+        ),
+        (
+            Box::new(|_: &Path| {}),
+            train_images,
+            "differs from the published Fashion-MNIST: SHA-256 expected \
+             c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888, actual ",
+            true,
+        ),
+        (
+            Box::new(|d: &Path| std::fs::remove_file(d.join("t10k-labels-idx1-ubyte.gz")).unwrap()),
+            "",
+            "cannot download Fashion-MNIST: no mirror could be reached",
+            false,
+        ),
+    ];
+    for (i, (spoil, file, problem, verify)) in cases.into_iter().enumerate() {
+        let root = work.path().join(format!("data{i}"));
+        let dir = root.join("fashion-mnist");
+        common::write_tiny(&dir, 150, 40, true);
+        spoil(&dir);
+        let before = common::listing(&dir);
+        let out_dir = work.path().join(format!("run{i}"));
+        let mut cmd = actbench(work.path());
+        cmd.args(["--dataset", "fashion-mnist", "--data-dir"])
+            .arg(&root)
+            .arg("--out")
+            .arg(&out_dir)
+            .args(["--quiet", "--activations", "relu"]);
+        if !verify {
+            cmd.arg("--skip-verify");
+        }
+        let line = refused(&run(&mut cmd), 1);
+        // The missing file is named beside its folder: "Missing from DIR: NAME".
+        let named = if file.is_empty() {
+            format!("Missing from {}: t10k-labels-idx1-ubyte", dir.display())
+        } else {
+            dir.join(file).display().to_string()
+        };
+        assert!(
+            line.contains(&named) && line.contains(problem),
+            "case {i}: want {named} and {problem:?}: {line}"
+        );
+        assert!(!out_dir.exists(), "case {i}: a run folder was created");
+        assert_eq!(common::listing(&dir), before, "case {i}");
+    }
 }
 
 #[test]

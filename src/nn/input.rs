@@ -1,6 +1,8 @@
-//! The network's input side: samples and mini-batches. Pixels stay `u8` until a batch needs them;
-//! a batch stores its inputs row by row and column by column, non-zero entries only (about 19%
-//! of MNIST pixels are non-zero), which is the form the first layer's kernels consume.
+//! The network's input side: samples and mini-batches. Pixels stay `u8` until a batch needs them.
+//! A batch stores its inputs in the form its first-layer kernel consumes ([`FirstLayerKernel`]):
+//! for the sparse kernel row by row and column by column, non-zero entries only (about 19% of
+//! MNIST pixels are non-zero); for the dense kernel as plain f32 rows (Fashion-MNIST's images
+//! are about half non-zero, CIFAR-10's nearly all).
 //!
 //! Readers in `data/` produce [`Split`]s; nothing here touches files.
 
@@ -53,6 +55,11 @@ pub struct Samples<'a> {
 }
 
 impl Samples<'_> {
+    /// The fraction of non-zero inputs (pixels), 0 when there are none.
+    pub fn density(&self) -> f64 {
+        let nonzero = self.images.iter().filter(|&&p| p != 0).count();
+        nonzero as f64 / self.images.len().max(1) as f64
+    }
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -63,10 +70,52 @@ impl Samples<'_> {
     }
 }
 
-/// A mini-batch: labels and the non-zero inputs, by row (CSR, for the first layer's forward
-/// product) and by column (CSC, for its weight gradient). Buffers are reused between batches.
+/// How the dense network's first layer multiplies its inputs. Both give the same results bit
+/// for bit: the dense products add `0 * w` for every zero input, which leaves a finite sum
+/// unchanged, and otherwise sum the same terms in the same order (bias first, inputs
+/// ascending). Only the speed differs, and it depends on the fraction of non-zero inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstLayerKernel {
+    /// Only the non-zero inputs, from the batch's row and column forms (MNIST: 19% non-zero).
+    #[default]
+    Sparse,
+    /// Every input, from dense f32 rows, through the register-tiled product
+    /// [`crate::nn::kernels::gemm`].
+    Dense,
+}
+
+impl FirstLayerKernel {
+    /// The input density (fraction of non-zero inputs) from which the dense kernel is faster,
+    /// measured with `cargo bench --bench kernels first_layer` (README, Datasets).
+    pub const DENSE_FROM: f64 = 0.6;
+
+    /// The faster kernel for inputs of this density: dense from [`Self::DENSE_FROM`] on.
+    pub fn for_density(density: f64) -> Self {
+        if density >= Self::DENSE_FROM {
+            FirstLayerKernel::Dense
+        } else {
+            FirstLayerKernel::Sparse
+        }
+    }
+
+    /// `sparse` or `dense`, as `run.json` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FirstLayerKernel::Sparse => "sparse",
+            FirstLayerKernel::Dense => "dense",
+        }
+    }
+}
+
+/// A mini-batch: labels and the inputs in the form of [`Batch::kernel`]. For the sparse kernel,
+/// the non-zero inputs by row (CSR, for the first layer's forward product) and by column (CSC,
+/// for its weight gradient); for the dense kernel, f32 rows. Buffers are reused between
+/// batches.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
+    /// Which form `fill` and `fill_range` build (set once, by [`Batch::new`]).
+    pub kernel: FirstLayerKernel,
     /// Samples in the batch.
     pub rows: usize,
     /// Inputs per sample.
@@ -86,6 +135,9 @@ pub struct Batch {
     pub row: Vec<u32>,
     /// Value of each column-form entry.
     pub col_value: Vec<f32>,
+    /// The dense form: `rows x features` inputs, row-major (dense kernel only; empty
+    /// otherwise).
+    pub dense: Vec<f32>,
 }
 
 /// `SCALE[p] = p / 255`, the same values as dividing, without a division per pixel.
@@ -100,18 +152,51 @@ static SCALE: [f32; 256] = {
 };
 
 impl Batch {
-    /// Fill with `samples[indices]` for training (both forms), pixels scaled to [0, 1]
-    /// (x / 255, as the reference does).
-    pub fn fill(&mut self, samples: Samples<'_>, indices: &[usize]) {
-        self.fill_rows(samples, indices.len(), |r| indices[r]);
-        self.transpose();
+    /// An empty batch whose fills build `kernel`'s form.
+    pub fn new(kernel: FirstLayerKernel) -> Self {
+        Batch {
+            kernel,
+            ..Batch::default()
+        }
     }
 
-    /// Fill with consecutive samples `start..start + rows` for evaluation (rows only: a
+    /// Fill with `samples[indices]` for training (sparse: both forms), pixels scaled to [0, 1]
+    /// (x / 255, as the reference does).
+    pub fn fill(&mut self, samples: Samples<'_>, indices: &[usize]) {
+        match self.kernel {
+            FirstLayerKernel::Sparse => {
+                self.fill_rows(samples, indices.len(), |r| indices[r]);
+                self.transpose();
+            }
+            FirstLayerKernel::Dense => self.fill_dense(samples, indices.len(), |r| indices[r]),
+        }
+    }
+
+    /// Fill with consecutive samples `start..start + rows` for evaluation (sparse: rows only, a
     /// forward pass needs no column form).
     pub fn fill_range(&mut self, samples: Samples<'_>, start: usize, rows: usize) {
-        self.fill_rows(samples, rows, |r| start + r);
-        self.col_start.clear();
+        match self.kernel {
+            FirstLayerKernel::Sparse => {
+                self.fill_rows(samples, rows, |r| start + r);
+                self.col_start.clear();
+            }
+            FirstLayerKernel::Dense => self.fill_dense(samples, rows, |r| start + r),
+        }
+    }
+
+    /// The dense form: every pixel scaled, row after row.
+    fn fill_dense(&mut self, samples: Samples<'_>, rows: usize, index: impl Fn(usize) -> usize) {
+        let f = samples.features;
+        self.rows = rows;
+        self.features = f;
+        self.labels.clear();
+        self.dense.clear();
+        for r in 0..rows {
+            let i = index(r);
+            let image = &samples.images[i * f..(i + 1) * f];
+            self.dense.extend(image.iter().map(|&p| SCALE[p as usize]));
+            self.labels.push(samples.labels[i]);
+        }
     }
 
     /// The row form: each image's non-zero pixels, found eight bytes at a time (most are 0).
@@ -181,8 +266,29 @@ impl Batch {
         self.col_start[0] = 0;
     }
 
-    /// Build from dense row-major f32 inputs (tests and library users with their own data).
+    /// Build from dense row-major f32 inputs (tests and library users with their own data),
+    /// in the sparse kernel's form.
     pub fn from_dense(features: usize, x: &[f32], labels: &[u8]) -> Self {
+        Self::from_dense_for(FirstLayerKernel::Sparse, features, x, labels)
+    }
+
+    /// [`Batch::from_dense`] in `kernel`'s form.
+    pub fn from_dense_for(
+        kernel: FirstLayerKernel,
+        features: usize,
+        x: &[f32],
+        labels: &[u8],
+    ) -> Self {
+        if kernel == FirstLayerKernel::Dense {
+            return Batch {
+                kernel,
+                rows: labels.len(),
+                features,
+                labels: labels.to_vec(),
+                dense: x[..labels.len() * features].to_vec(),
+                ..Batch::default()
+            };
+        }
         let mut b = Batch {
             rows: labels.len(),
             features,
@@ -266,5 +372,26 @@ mod tests {
             (&e.col_start, &e.row, &e.col_value),
             (&f.col_start, &f.row, &f.col_value)
         );
+    }
+
+    #[test]
+    fn dense_batches_hold_every_scaled_pixel_row_by_row() {
+        let split = Split::new(vec![0, 255, 3, 0, 0, 51, 7, 7, 7], vec![1, 2, 0]);
+        let mut b = Batch::new(FirstLayerKernel::Dense);
+        b.fill(split.all(), &[2, 0]);
+        assert_eq!((b.rows, b.features, &b.labels[..]), (2, 3, &[0u8, 1][..]));
+        let s = |p: u8| p as f32 / 255.0;
+        assert_eq!(b.dense, [s(7), s(7), s(7), 0.0, 1.0, s(3)]);
+        // No sparse form is built (nothing stale to read by mistake).
+        assert!(b.col.is_empty() && b.col_start.is_empty());
+        b.fill_range(split.all(), 1, 2);
+        assert_eq!(b.dense, [0.0, 0.0, 0.2, s(7), s(7), s(7)]);
+        assert_eq!(b.labels, [2, 0]);
+        let c = Batch::from_dense_for(FirstLayerKernel::Dense, 3, &b.dense, &b.labels);
+        assert_eq!(
+            (c.rows, &c.dense, c.kernel),
+            (2, &b.dense, FirstLayerKernel::Dense)
+        );
+        assert!((split.all().density() - 6.0 / 9.0).abs() < 1e-12);
     }
 }

@@ -7,7 +7,7 @@
 use super::activation::{Hidden, leaky_slope};
 use super::aligned::AlignedVec;
 use super::kernels::{self, Strided};
-use crate::nn::input::Batch;
+use crate::nn::input::{Batch, FirstLayerKernel};
 use ndarray::ArrayView2;
 use rand::Rng;
 use rand::SeedableRng;
@@ -190,7 +190,19 @@ impl Mlp {
             let (w, b) = (&p[layer.w..layer.b], &p[layer.b..layer.b + n]);
             let z = &mut ws.z[l][..rows * n];
             if l == 0 {
-                kernels::sparse_forward_split(ws.threads, x, w, b, z);
+                match x.kernel {
+                    FirstLayerKernel::Sparse => {
+                        kernels::sparse_forward_split(ws.threads, x, w, b, z)
+                    }
+                    FirstLayerKernel::Dense => {
+                        let a = Strided {
+                            data: &x.dense,
+                            row: layer.inputs,
+                            col: 1,
+                        };
+                        kernels::gemm_split(ws.threads, rows, layer.inputs, n, a, w, Some(b), z);
+                    }
+                }
             } else {
                 let a = Strided {
                     data: &ws.y[l - 1],
@@ -233,7 +245,21 @@ impl Mlp {
             let (dw, rest) = grads[layer.w..].split_at_mut(layer.inputs * n);
             kernels::bias_grad(g, rows, &mut rest[..n]);
             if l == 0 {
-                kernels::sparse_weight_grad_split(ws.threads, x, g, dw);
+                match x.kernel {
+                    FirstLayerKernel::Sparse => {
+                        kernels::sparse_weight_grad_split(ws.threads, x, g, dw)
+                    }
+                    FirstLayerKernel::Dense => {
+                        // dW = x^T g, the batch's rows read through strides.
+                        let k = layer.inputs;
+                        let xt = Strided {
+                            data: &x.dense,
+                            row: 1,
+                            col: k,
+                        };
+                        kernels::gemm_split(ws.threads, k, rows, n, xt, g, None, dw);
+                    }
+                }
                 break;
             }
             // dW = y_{l-1}^T g, read through strides.

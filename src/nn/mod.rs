@@ -23,7 +23,7 @@ pub use adam::{Adam, AdamConfig};
 pub use aligned::AlignedVec;
 pub use cnn::{Cnn, CnnShape, CnnWorkspace};
 pub use diagnostics::{LayerKind, LayerStats, Probe, Probed, ProbedLayer};
-pub use input::{Batch, Samples, Split};
+pub use input::{Batch, FirstLayerKernel, Samples, Split};
 pub use mlp::{Init, Mlp, Mode, Workspace};
 pub use model::Model;
 

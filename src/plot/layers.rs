@@ -58,6 +58,8 @@ struct LayersFigure {
     layers: u32,
     /// Layers 1 to `conv_layers` are conv layers (a cnn's come first); 0 for the dense network.
     conv_layers: u32,
+    /// The datasets' titles, joined (`MNIST`; a merged folder may hold several).
+    datasets: String,
 }
 
 /// Which figure a panel shows.
@@ -127,10 +129,16 @@ impl LayersFigure {
             .map(|r| r.layer)
             .max()
             .unwrap_or(0);
+        let datasets = first_seen(rows.iter().map(|r| r.dataset.as_str()))
+            .iter()
+            .map(|d| crate::data::dataset::title_of(d))
+            .collect::<Vec<_>>()
+            .join(", ");
         Self {
             series,
             layers,
             conv_layers,
+            datasets,
         }
     }
 
@@ -285,7 +293,10 @@ impl LayersFigure {
     fn title(&self) -> String {
         let seeds = self.series.iter().map(|s| s.seeds).max().unwrap_or(1);
         let over = if seeds > 1 { ", mean over seeds" } else { "" };
-        format!("Hidden layers in the last epoch, by depth{over}")
+        format!(
+            "Hidden layers in the last epoch on {}, by depth{over}",
+            self.datasets
+        )
     }
 }
 

@@ -223,13 +223,20 @@ pub struct DataSource {
     pub verified: bool,
 }
 
-/// `first_layer`: how the first layer's products run, and why.
+/// `first_layer`: how the dense network's first-layer products run, and why (absent for the
+/// convolutional network).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirstLayer {
+    /// The density from which the dense kernel is chosen (the rule's threshold, measured: see
+    /// README, Datasets); absent in runs made when the sparse kernel was the only one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_from_density: Option<f64>,
     /// The fraction of non-zero input values in the training images (MNIST about 0.19,
     /// Fashion-MNIST about 0.5, CIFAR-10 nearly 1).
     pub input_density: f64,
-    /// `sparse`: the products touch only non-zero inputs (the only kernel; see README, Speed).
+    /// `sparse` (the products touch only non-zero inputs) or `dense` (every input, through the
+    /// tiled product): `dense` when `input_density >= dense_from_density`. Results are the
+    /// same bit for bit either way.
     pub kernel: String,
 }
 

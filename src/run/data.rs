@@ -157,10 +157,7 @@ impl RunData {
     /// The fraction of non-zero pixels in the training images (rounded to 4 decimals), which
     /// the sparse first-layer kernel's work is proportional to.
     pub fn input_density(&self) -> f64 {
-        let pixels = &self.train.images;
-        let nonzero = pixels.iter().filter(|&&p| p != 0).count();
-        let density = nonzero as f64 / pixels.len().max(1) as f64;
-        (density * 1e4).round() / 1e4
+        (self.train.all().density() * 1e4).round() / 1e4
     }
 
     /// The sizes of what was loaded.

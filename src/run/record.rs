@@ -7,6 +7,7 @@ use super::RunError;
 use super::data::RunData;
 use super::execute::Event;
 use super::plan::Plan;
+use crate::nn::FirstLayerKernel;
 use crate::results::files::{create_run_dir, csv_bytes, write_atomic};
 use crate::results::rows::{epoch_row, layer_rows, summary_row};
 use crate::results::run_json::{
@@ -15,6 +16,7 @@ use crate::results::run_json::{
 use crate::results::{
     EPOCH_COLUMNS, EpochRow, LAYER_COLUMNS, LayerRow, SUMMARY_COLUMNS, SummaryRow, meta,
 };
+use crate::train::ModelKind;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -224,9 +226,17 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
             verified: dataset.verified,
         },
         finished_at: None,
-        first_layer: Some(FirstLayer {
-            input_density: dataset.input_density(),
-            kernel: "sparse".into(),
+        // The convolutional network's first layer is a convolution: no choice to record.
+        first_layer: (t.model == ModelKind::Mlp).then(|| {
+            let density = dataset.input_density();
+            let kernel = t
+                .first_layer
+                .unwrap_or_else(|| FirstLayerKernel::for_density(density));
+            FirstLayer {
+                dense_from_density: Some(FirstLayerKernel::DENSE_FROM),
+                input_density: density,
+                kernel: kernel.name().into(),
+            }
         }),
         git_commit: meta::git_commit().map(String::from),
         machine: Machine::this(),
