@@ -79,8 +79,10 @@ pub struct TrainConfig {
     /// Seeds the weights, the shuffling and any training noise (RReLU).
     pub seed: u64,
     /// The dense network's first-layer kernel: the same results either way, only the speed
-    /// differs. `None` (the default): chosen from the training images' density
-    /// ([`FirstLayerKernel::for_density`]). The convolutional network ignores it.
+    /// differs. `None` (the default): a run ([`crate::run::run`]) chooses it from the training
+    /// images' density ([`FirstLayerKernel::for_density`]), which it measures once for
+    /// `run.json`; [`train`] called directly takes the sparse kernel (no scan of the images per
+    /// call). The convolutional network ignores it.
     pub first_layer: Option<FirstLayerKernel>,
 }
 
@@ -265,10 +267,7 @@ fn train_on(
             sizes.extend(&cfg.hidden);
             sizes.push(data.classes);
             let mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
-            let kernel = cfg
-                .first_layer
-                .unwrap_or_else(|| FirstLayerKernel::for_density(data.train.density()));
-            let batch = Batch::new(kernel);
+            let batch = Batch::new(cfg.first_layer.unwrap_or_default());
             fit(mlp, batch, start, data, cfg, threads, on_progress)
         }
         Some(shape) => {

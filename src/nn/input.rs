@@ -1,8 +1,8 @@
 //! The network's input side: samples and mini-batches. Pixels stay `u8` until a batch needs them.
 //! A batch stores its inputs in the form its first-layer kernel consumes ([`FirstLayerKernel`]):
 //! for the sparse kernel row by row and column by column, non-zero entries only (about 19% of
-//! MNIST pixels are non-zero); for the dense kernel as plain f32 rows (Fashion-MNIST's images
-//! are about half non-zero, CIFAR-10's nearly all).
+//! MNIST pixels are non-zero); for the dense kernel as plain f32 rows (for images most of whose
+//! pixels are non-zero, such as CIFAR-10's photographs).
 //!
 //! Readers in `data/` produce [`Split`]s; nothing here touches files.
 
@@ -87,7 +87,8 @@ pub enum FirstLayerKernel {
 
 impl FirstLayerKernel {
     /// The input density (fraction of non-zero inputs) from which the dense kernel is faster,
-    /// measured with `cargo bench --bench kernels first_layer` (README, Datasets).
+    /// measured with `cargo bench --bench kernels first_layer` (README, "The first layer's
+    /// kernel").
     pub const DENSE_FROM: f64 = 0.6;
 
     /// The faster kernel for inputs of this density: dense from [`Self::DENSE_FROM`] on.

@@ -227,16 +227,18 @@ pub struct DataSource {
 /// convolutional network).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FirstLayer {
-    /// The density from which the dense kernel is chosen (the rule's threshold, measured: see
-    /// README, Datasets); absent in runs made when the sparse kernel was the only one.
+    /// The density from which `--first-layer auto` chooses the dense kernel (the rule's
+    /// threshold, measured: README, "The first layer's kernel"); absent in runs made when the
+    /// sparse kernel was the only one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dense_from_density: Option<f64>,
     /// The fraction of non-zero input values in the training images (MNIST about 0.19,
-    /// Fashion-MNIST about 0.5, CIFAR-10 nearly 1).
+    /// Fashion-MNIST about 0.5; CIFAR-10's photographs near 1).
     pub input_density: f64,
     /// `sparse` (the products touch only non-zero inputs) or `dense` (every input, through the
-    /// tiled product): `dense` when `input_density >= dense_from_density`. Results are the
-    /// same bit for bit either way.
+    /// tiled product): with `--first-layer auto`, `dense` when `input_density >=
+    /// dense_from_density`; `--first-layer` may force either. Results are the same bit for bit
+    /// either way.
     pub kernel: String,
 }
 
