@@ -49,6 +49,31 @@ pub(super) fn gemm<const R: usize, const C: usize>(
 ) {
     PACKS.with(|packs| {
         let (bpack, apack) = &mut *packs.borrow_mut();
+        // The thread-local's closure is a function of its own, compiled at the build's level:
+        // dispatch again inside it, or a default build (no target-cpu) runs all of this without
+        // AVX2 and FMA (measured: 73x slower, `mul_add` a libm call).
+        super::super::cpu::dispatch(
+            #[inline(always)]
+            || blocks::<R, C>(m, kdim, n, a, b, init, out, bpack, apack),
+        )
+    })
+}
+
+/// The body of [`gemm`], with the thread's packing buffers.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn blocks<const R: usize, const C: usize>(
+    m: usize,
+    kdim: usize,
+    n: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    init: Option<&[f32]>,
+    out: &mut [f32],
+    bpack: &mut Vec<f32>,
+    apack: &mut Vec<f32>,
+) {
+    {
         let kc_max = KC.min(kdim);
         let b_len = NC.min(n).div_ceil(C) * C * kc_max;
         let a_len = MC.min(m).div_ceil(R) * R * kc_max;
@@ -78,34 +103,30 @@ pub(super) fn gemm<const R: usize, const C: usize>(
                         first: pc == 0,
                         init,
                     };
-                    let mut tile = |t: usize, jp: usize| {
-                        let i0 = ic + t * R;
-                        let j0 = jc + jp * C;
-                        block.tile::<R, C>(
-                            (i0, R.min(m - i0)),
-                            (j0, C.min(n - j0)),
-                            &apack[t * kc * R..(t + 1) * kc * R],
-                            &bpack[jp * kc * C..(jp + 1) * kc * C],
-                            out,
-                        );
-                    };
-                    if rows_outer {
-                        for t in 0..tiles {
-                            for jp in 0..panels {
-                                tile(t, jp);
-                            }
-                        }
+                    // Tiles in the order that keeps the reused operand in cache (no closure
+                    // here: one would be a function of its own, outside the dispatch).
+                    let (outer, inner) = if rows_outer {
+                        (tiles, panels)
                     } else {
-                        for jp in 0..panels {
-                            for t in 0..tiles {
-                                tile(t, jp);
-                            }
+                        (panels, tiles)
+                    };
+                    for o in 0..outer {
+                        for i in 0..inner {
+                            let (t, jp) = if rows_outer { (o, i) } else { (i, o) };
+                            let (i0, j0) = (ic + t * R, jc + jp * C);
+                            block.tile::<R, C>(
+                                (i0, R.min(m - i0)),
+                                (j0, C.min(n - j0)),
+                                &apack[t * kc * R..(t + 1) * kc * R],
+                                &bpack[jp * kc * C..(jp + 1) * kc * C],
+                                out,
+                            );
                         }
                     }
                 }
             }
         }
-    })
+    }
 }
 
 /// What every tile of one `KC` block shares.
