@@ -39,6 +39,7 @@ fn activations(c: &mut Criterion) {
         "custom",
         "swish",
         "mish",
+        "gelu_erf",
     ] {
         let act = catalog::parse(name).unwrap().hidden.function();
         let mut y = vec![0.0; z.len()];

@@ -566,17 +566,32 @@ builtin!(
 );
 builtin!(
     /// mish(x) = x tanh(softplus(x)); mish' = tanh(sp) + x sigmoid(x) (1 - tanh^2(sp)).
+    /// Both from one exp and one division (see `mish_parts`).
     Mish {
         name: "mish", aliases: [], formula: "x * tanh(softplus(x))", reference: false,
         kinks: vec![],
         max_slope: 1.088_498_161_251_567_2,
-        f: |x| x * softplus(x).vtanh(),
+        f: |x| x * mish_parts(x).0,
         df: |x, y| {
-            let t = softplus(x).vtanh();
-            t + x * sigmoid(x) * (T::one() - t * t)
+            let (t, s) = mish_parts(x);
+            // Above 20, t is 1 and the second term below 1e-15 of it (but x s, with s
+            // computed from the clamped x, would not be).
+            if x > T::k(20.0) { T::one() } else { t + x * s }
         },
     }
 );
+
+/// With u = e^x and n = u (u + 2) = (1 + u)^2 - 1: tanh(softplus(x)) = n / (n + 2), and
+/// sigmoid(x) (1 - tanh^2(softplus(x))) = u / (1 + u) * 4 (1 + u)^2 / (n + 2)^2
+/// = 4 u (1 + u) / (n + 2)^2, neither of which cancels. Returns both; x is clamped at 20,
+/// above which tanh(softplus(x)) is 1 to f64's precision and u^2 would overflow f32 past 44.
+#[inline(always)]
+fn mish_parts<T: Real>(x: T) -> (T, T) {
+    let u = x.min(T::k(20.0)).vexp();
+    let n = u * (u + T::k(2.0));
+    let r = T::one() / (n + T::k(2.0));
+    (n * r, T::k(4.0) * u * (T::one() + u) * r * r)
+}
 builtin!(
     /// selu(x) = lambda x for x > 0, lambda alpha (e^x - 1) otherwise, with Klambauer et al.'s
     /// lambda = 1.0507..., alpha = 1.6732... The only built-in whose value overflows f32 at a
