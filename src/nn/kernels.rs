@@ -7,18 +7,16 @@
 //! bit for bit. Products skip only exact zeros of the sparse input, which leaves every sum
 //! unchanged (adding 0 * w to a finite sum is exact).
 
-use super::cpu::{self, Level};
+use super::cpu;
 use super::split;
 use crate::nn::input::Batch;
 
 mod packed;
 
-/// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers (and
-/// 4 x 32 are 8 AVX-512 registers). (Public, with `TC` and `SC`, so that the gradient test
+/// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers. (Public, with `TC` and `SC`, so that the gradient test
 /// picks shapes that reach every tile.)
 pub const TR: usize = 4;
-/// Columns of one register tile of `gemm` on AVX2 (twice that on AVX-512); narrower column
-/// edges take 16, 8, 4, 2, 1 columns.
+/// Columns of one register tile of `gemm`; narrower column edges take 8, 4, 2, 1 columns.
 pub const TC: usize = 16;
 /// Products of at least this many multiply-adds, with every dimension at least [`PACKED_MIN_DIM`],
 /// take the packed path: below, copying the operands costs more than it saves (and the default
@@ -52,8 +50,11 @@ impl Strided<'_> {
 /// `out[i, j] = init[j] + sum_k a[i, k] * b[k, j]` for an `m x kdim` a and a row-major
 /// `kdim x n` b; `init` is a bias (or zero when `None`). `out` is row-major `m x n`.
 ///
-/// Register tiles per CPU level (see [`cpu`]): `TR x TC`, or `TR x 2 TC` on AVX-512, eight
-/// vector registers of accumulators either way (two FMA pipes of 4-cycle latency need 8).
+/// `TR x TC` register tiles, eight AVX2 registers of accumulators (two FMA pipes of 4-cycle
+/// latency need 8), on every CPU level (see [`cpu`]). The AVX-512 level once took tiles twice
+/// as wide (`TR x 2 TC`, and 8 x 32 in the packed path): the compiler did not unroll those
+/// loops, kept the accumulators on the stack and multiplied one float at a time, 15x slower
+/// than these tiles on a Zen 5 (see README, CPU paths).
 pub fn gemm(
     m: usize,
     kdim: usize,
@@ -67,23 +68,15 @@ pub fn gemm(
     if m * kdim * n >= PACKED_MIN_WORK && m.min(kdim).min(n) >= PACKED_MIN_DIM {
         return gemm_packed(m, kdim, n, a, b, init, out);
     }
-    match cpu::level() {
-        Level::Avx512 => {
-            cpu::dispatch(
-                #[inline(always)]
-                || gemm_tiled::<TR, { 2 * TC }>(m, kdim, n, a, b, init, out),
-            );
-        }
-        _ => cpu::dispatch(
-            #[inline(always)]
-            || gemm_tiled::<TR, TC>(m, kdim, n, a, b, init, out),
-        ),
-    }
+    cpu::dispatch(
+        #[inline(always)]
+        || gemm_tiled::<TR, TC>(m, kdim, n, a, b, init, out),
+    );
 }
 
-/// [`gemm`] through the packed path (see `kernels/packed.rs`) whatever the shape: 6 x 16 register tiles
-/// (12 AVX2 registers of accumulators, enough to hide the FMA latency of two pipes), 8 x 32 on
-/// AVX-512. Public for the tests and benchmarks that compare the two paths.
+/// [`gemm`] through the packed path (see `kernels/packed.rs`) whatever the shape: 6 x 16 register
+/// tiles (12 AVX2 registers of accumulators, enough to hide the FMA latency of two pipes) on
+/// every CPU level. Public for the tests and benchmarks that compare the two paths.
 pub fn gemm_packed(
     m: usize,
     kdim: usize,
@@ -94,16 +87,10 @@ pub fn gemm_packed(
     out: &mut [f32],
 ) {
     assert!(b.len() >= kdim * n && out.len() >= m * n);
-    match cpu::level() {
-        Level::Avx512 => cpu::dispatch(
-            #[inline(always)]
-            || packed::gemm::<8, 32>(m, kdim, n, a, b, init, out),
-        ),
-        _ => cpu::dispatch(
-            #[inline(always)]
-            || packed::gemm::<6, 16>(m, kdim, n, a, b, init, out),
-        ),
-    }
+    cpu::dispatch(
+        #[inline(always)]
+        || packed::gemm::<6, 16>(m, kdim, n, a, b, init, out),
+    );
 }
 
 /// [`gemm`] with `out`'s rows cut into blocks, one per thread of the current rayon pool (at most
@@ -356,6 +343,7 @@ pub fn bias_grad(g: &[f32], rows: usize, db: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::cpu::Level;
 
     fn naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], bias: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; m * n];
@@ -466,13 +454,6 @@ mod tests {
                 let mut out = vec![f32::NAN; m * n];
                 gemm_packed(m, k, n, a, &b, init, &mut out);
                 assert!(out == want, "gemm_packed {m}x{k}x{n} (a.row {})", a.row);
-                // Both tile shapes of the packed path, whatever this CPU runs.
-                let mut out = vec![f32::NAN; m * n];
-                cpu::dispatch(|| packed::gemm::<8, 32>(m, k, n, a, &b, init, &mut out));
-                assert!(out == want, "packed 8x32 {m}x{k}x{n} (a.row {})", a.row);
-                let mut out = vec![f32::NAN; m * n];
-                cpu::dispatch(|| packed::gemm::<6, 16>(m, k, n, a, &b, init, &mut out));
-                assert!(out == want, "packed 6x16 {m}x{k}x{n} (a.row {})", a.row);
             }
         }
     }

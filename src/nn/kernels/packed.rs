@@ -20,7 +20,7 @@ use std::cell::RefCell;
 /// fit L1 together.
 pub(super) const KC: usize = 256;
 /// Rows of `a` per block: a `MC x KC` block of `a` (144 KiB) stays in L2 while the panels of
-/// `b` pass. A multiple of every tile height (6 on AVX2, 8 on AVX-512).
+/// `b` pass. A multiple of the tile height (6).
 pub(super) const MC: usize = 144;
 /// Columns of `b` per block: a `KC x NC` block (2 MiB) stays in L3.
 pub(super) const NC: usize = 2048;
