@@ -7,7 +7,7 @@
 //! bit for bit. Products skip only exact zeros of the sparse input, which leaves every sum
 //! unchanged (adding 0 * w to a finite sum is exact).
 
-use super::cpu;
+use super::cpu::{self, Level};
 use super::split;
 use crate::nn::input::Batch;
 
@@ -87,10 +87,16 @@ pub fn gemm_packed(
     out: &mut [f32],
 ) {
     assert!(b.len() >= kdim * n && out.len() >= m * n);
-    cpu::dispatch(
-        #[inline(always)]
-        || packed::gemm::<6, 16>(m, kdim, n, a, b, init, out),
-    );
+    match cpu::level() {
+        Level::Avx512 => cpu::dispatch(
+            #[inline(always)]
+            || packed::gemm::<{ packed::ZMM_R }, { packed::ZMM_C }>(m, kdim, n, a, b, init, out),
+        ),
+        _ => cpu::dispatch(
+            #[inline(always)]
+            || packed::gemm::<6, 16>(m, kdim, n, a, b, init, out),
+        ),
+    }
 }
 
 /// [`gemm`] with `out`'s rows cut into blocks, one per thread of the current rayon pool (at most
@@ -343,7 +349,6 @@ pub fn bias_grad(g: &[f32], rows: usize, db: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::cpu::Level;
 
     fn naive(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], bias: &[f32]) -> Vec<f32> {
         let mut out = vec![0.0; m * n];
