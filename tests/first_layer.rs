@@ -258,7 +258,7 @@ fn runs_record_the_kernel_and_agree_whichever_runs() {
             assert!(range.contains(&density), "{dataset}: {density}");
             assert_eq!(
                 first["dense_from_density"].as_f64(),
-                Some(FirstLayerKernel::DENSE_FROM)
+                Some(FirstLayerKernel::dense_from())
             );
             let want = if choice == "auto" { auto } else { choice };
             assert_eq!(first["kernel"], want, "{dataset} {choice}");
@@ -288,7 +288,12 @@ fn runs_record_the_kernel_and_agree_whichever_runs() {
 
 #[test]
 fn the_rule_picks_dense_from_the_threshold_on() {
-    let t = FirstLayerKernel::DENSE_FROM;
+    let t = FirstLayerKernel::dense_from();
+    let want = match actbench::nn::cpu::level() {
+        actbench::nn::cpu::Level::Avx512 => 0.4,
+        _ => 0.6,
+    };
+    assert_eq!(t, want);
     assert_eq!(
         FirstLayerKernel::for_density(0.19),
         FirstLayerKernel::Sparse

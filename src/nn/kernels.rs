@@ -323,7 +323,7 @@ pub fn sparse_weight_grad_split(threads: usize, x: &Batch, g: &[f32], dw: &mut [
 
 /// `out = m^T` for a row-major `rows x cols` matrix `m`.
 ///
-/// In square blocks of [`TRANSPOSE_BLOCK`]: the block's rows of `m` and of `out` stay in L1
+/// In square blocks of `TRANSPOSE_BLOCK`: the block's rows of `m` and of `out` stay in L1
 /// while it is copied. Row by row, each value of a row went to a different line of `out`, and
 /// at 1024 x 256 those lines had left L1 before the next row came back to them (13% of a
 /// 784-1024-1024-10 epoch at batch 256 was this loop).

@@ -233,7 +233,7 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
                 .first_layer
                 .unwrap_or_else(|| FirstLayerKernel::for_density(density));
             FirstLayer {
-                dense_from_density: Some(FirstLayerKernel::DENSE_FROM),
+                dense_from_density: Some(FirstLayerKernel::dense_from()),
                 input_density: density,
                 kernel: kernel.name().into(),
             }
