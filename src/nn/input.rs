@@ -204,23 +204,24 @@ impl Batch {
         self.rows = rows;
         self.features = f;
         self.labels.clear();
-        self.dense.clear();
+        // Every value is written below: no need to clear what is already there.
         self.dense.resize(rows * f, 0.0);
-        for (r, row) in self.dense.chunks_exact_mut(f).enumerate() {
-            let i = index(r);
-            let image = &samples.images[i * f..(i + 1) * f];
-            // Divided (the same values as `SCALE`), in vector registers: a table lookup per
-            // pixel does not vectorize.
-            cpu::dispatch(
-                #[inline(always)]
-                || {
+        let (dense, labels) = (&mut self.dense, &mut self.labels);
+        // Divided (the same values as `SCALE`), in vector registers: a table lookup per pixel
+        // does not vectorize.
+        cpu::dispatch(
+            #[inline(always)]
+            || {
+                for (r, row) in dense.chunks_exact_mut(f).enumerate() {
+                    let i = index(r);
+                    let image = &samples.images[i * f..(i + 1) * f];
                     for (x, &p) in row.iter_mut().zip(image) {
                         *x = f32::from(p) / 255.0;
                     }
-                },
-            );
-            self.labels.push(samples.labels[i]);
-        }
+                    labels.push(samples.labels[i]);
+                }
+            },
+        );
     }
 
     /// The row form: each image's non-zero pixels, found eight bytes at a time (most are 0).

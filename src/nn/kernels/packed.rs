@@ -73,55 +73,53 @@ fn blocks<const R: usize, const C: usize>(
     bpack: &mut Vec<f32>,
     apack: &mut Vec<f32>,
 ) {
-    {
-        let kc_max = KC.min(kdim);
-        let b_len = NC.min(n).div_ceil(C) * C * kc_max;
-        let a_len = MC.min(m).div_ceil(R) * R * kc_max;
-        if bpack.len() < b_len {
-            bpack.resize(b_len, 0.0);
-        }
-        if apack.len() < a_len {
-            apack.resize(a_len, 0.0);
-        }
-        for jc in (0..n).step_by(NC) {
-            let nc = NC.min(n - jc);
-            let panels = nc.div_ceil(C);
-            for pc in (0..kdim).step_by(KC) {
-                let kc = KC.min(kdim - pc);
-                pack_b::<C>(b, n, pc, kc, jc, nc, bpack);
-                let rows_outer = kc * panels * C <= B_IN_L2;
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
-                    let tiles = mc.div_ceil(R);
-                    for (t, dst) in apack[..tiles * kc * R].chunks_exact_mut(kc * R).enumerate() {
-                        let i0 = ic + t * R;
-                        pack_a::<R>(a, i0, R.min(m - i0), pc, kc, dst);
-                    }
-                    let block = Block {
-                        n,
-                        kc,
-                        first: pc == 0,
-                        init,
-                    };
-                    // Tiles in the order that keeps the reused operand in cache (no closure
-                    // here: one would be a function of its own, outside the dispatch).
-                    let (outer, inner) = if rows_outer {
-                        (tiles, panels)
-                    } else {
-                        (panels, tiles)
-                    };
-                    for o in 0..outer {
-                        for i in 0..inner {
-                            let (t, jp) = if rows_outer { (o, i) } else { (i, o) };
-                            let (i0, j0) = (ic + t * R, jc + jp * C);
-                            block.tile::<R, C>(
-                                (i0, R.min(m - i0)),
-                                (j0, C.min(n - j0)),
-                                &apack[t * kc * R..(t + 1) * kc * R],
-                                &bpack[jp * kc * C..(jp + 1) * kc * C],
-                                out,
-                            );
-                        }
+    let kc_max = KC.min(kdim);
+    let b_len = NC.min(n).div_ceil(C) * C * kc_max;
+    let a_len = MC.min(m).div_ceil(R) * R * kc_max;
+    if bpack.len() < b_len {
+        bpack.resize(b_len, 0.0);
+    }
+    if apack.len() < a_len {
+        apack.resize(a_len, 0.0);
+    }
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        let panels = nc.div_ceil(C);
+        for pc in (0..kdim).step_by(KC) {
+            let kc = KC.min(kdim - pc);
+            pack_b::<C>(b, n, pc, kc, jc, nc, bpack);
+            let rows_outer = kc * panels * C <= B_IN_L2;
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                let tiles = mc.div_ceil(R);
+                for (t, dst) in apack[..tiles * kc * R].chunks_exact_mut(kc * R).enumerate() {
+                    let i0 = ic + t * R;
+                    pack_a::<R>(a, i0, R.min(m - i0), pc, kc, dst);
+                }
+                let block = Block {
+                    n,
+                    kc,
+                    first: pc == 0,
+                    init,
+                };
+                // Tiles in the order that keeps the reused operand in cache (no closure
+                // here: one would be a function of its own, outside the dispatch).
+                let (outer, inner) = if rows_outer {
+                    (tiles, panels)
+                } else {
+                    (panels, tiles)
+                };
+                for o in 0..outer {
+                    for i in 0..inner {
+                        let (t, jp) = if rows_outer { (o, i) } else { (i, o) };
+                        let (i0, j0) = (ic + t * R, jc + jp * C);
+                        block.tile::<R, C>(
+                            (i0, R.min(m - i0)),
+                            (j0, C.min(n - j0)),
+                            &apack[t * kc * R..(t + 1) * kc * R],
+                            &bpack[jp * kc * C..(jp + 1) * kc * C],
+                            out,
+                        );
                     }
                 }
             }
@@ -166,6 +164,7 @@ impl Block<'_> {
         }
         #[cfg(target_arch = "x86_64")]
         if R == ZMM_R && C == ZMM_C {
+            debug_assert_eq!(super::super::cpu::level(), super::super::cpu::Level::Avx512);
             // SAFETY: an 8 x 32 tile is only requested on the AVX-512 level
             // (`super::gemm_packed`), which the CPU has.
             unsafe { kloop_avx512(self.kc, a, b, acc.as_flattened_mut()) };
@@ -188,8 +187,7 @@ pub(super) const ZMM_R: usize = 8;
 /// See [`ZMM_R`].
 pub(super) const ZMM_C: usize = 32;
 
-/// `acc[r][c] += a[p][r] * b[p][c]` for `p` in `0..kc` ascending, one fused multiply-add each:
-/// the same roundings, in the same order, as [`kloop`].
+/// `acc[r][c] += a[p][r] * b[p][c]` for `p` in `0..kc` ascending, one fused multiply-add each.
 #[inline(always)]
 fn kloop<const R: usize, const C: usize>(kc: usize, a: &[f32], b: &[f32], acc: &mut [[f32; C]; R]) {
     // Exactly `kc` steps, chunk by chunk, so the compiler sees no bounds to check and
@@ -205,7 +203,8 @@ fn kloop<const R: usize, const C: usize>(kc: usize, a: &[f32], b: &[f32], acc: &
     }
 }
 
-/// [`kloop`] for the 8 x 32 tile in AVX-512 registers.
+/// [`kloop`] for the 8 x 32 tile in AVX-512 registers: the same fused roundings, in the same
+/// order.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
