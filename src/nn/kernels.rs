@@ -497,6 +497,8 @@ mod tests {
             (9, 300, 32),
             (300, 9, 32),
             (64, 64, 256),
+            // Transposed rows 4 KiB apart: packed where other whole tiles are read in place.
+            (1024, 3, 40),
         ];
         let start = cpu::level();
         for level in Level::ALL.into_iter().filter(|l| l.available()) {
