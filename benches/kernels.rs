@@ -258,6 +258,12 @@ fn large_case(
     g.bench_function(format!("{name}_{m}x{k}x{n}"), |bench| {
         bench.iter(|| kernels::gemm(m, k, n, black_box(a), &b, None, &mut out))
     });
+    // Shapes `gemm` keeps off the packed path: that path too, to see the rule's choice.
+    if m * k * n < kernels::PACKED_MIN_WORK || m.min(k).min(n) < kernels::PACKED_MIN_DIM {
+        g.bench_function(format!("{name}_{m}x{k}x{n}/packed"), |bench| {
+            bench.iter(|| kernels::gemm_packed(m, k, n, black_box(a), &b, None, &mut out))
+        });
+    }
 }
 
 /// The products of issue #16's large shapes, one thread each.
@@ -298,6 +304,8 @@ fn large_products(c: &mut Criterion) {
     large_case(&mut g, "conv2/kernel_grad", (288, 3872, 64), true);
     large_case(&mut g, "conv2/patch_grad", (3872, 64, 288), false);
     large_case(&mut g, "conv1/forward", (21632, 9, 32), false);
+    // One chunk of two images, as the network runs it.
+    large_case(&mut g, "conv1/forward_chunk", (1352, 9, 32), false);
     large_case(&mut g, "conv1/kernel_grad", (9, 21632, 32), true);
     g.finish();
 }
