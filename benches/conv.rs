@@ -87,29 +87,47 @@ fn layers(c: &mut Criterion) {
 }
 
 /// One training step of the tutorial's network on 28x28x1 images, batch 32: forward, loss
-/// head, backward, Adam; relu, and tanh for an activation with a costlier derivative.
+/// head, backward, Adam; relu, and tanh for an activation with a costlier derivative; relu
+/// also split over two threads, as one CNN with the machine to itself runs.
 fn step(c: &mut Criterion) {
     let _ftz = FlushDenormals::new();
     let split = synthetic(32, 3);
     let mut batch = Batch::default();
     let idx: Vec<usize> = (0..32).collect();
     let mut g = c.benchmark_group("cnn_train_step_batch32");
-    for name in ["relu", "tanh"] {
+    for (name, threads) in [("relu", 1), ("tanh", 1), ("relu", 2)] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         let hidden = catalog::parse(name).unwrap().hidden;
         let shape = CnnShape::tutorial(28, 28, 1, 10);
         let mut cnn = Cnn::new(&shape, hidden, Init::GlorotUniform, 1).unwrap();
-        let mut ws = CnnWorkspace::new(&cnn, 32);
+        let mut ws = CnnWorkspace::new(&cnn, 32).threads(threads);
         let mut adam = Adam::new(AdamConfig::default(), cnn.parameter_count());
         let mut grads = vec![0.0; cnn.parameter_count()];
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        g.bench_function(name, |b| {
+        let id = if threads == 1 {
+            name.to_string()
+        } else {
+            format!("{name}/{threads}_threads")
+        };
+        g.bench_function(id, |b| {
             b.iter(|| {
-                batch.fill(split.all(), &idx);
-                cnn.forward(&batch, &mut ws, Mode::Train(&mut rng));
-                let (logits, dlogits) = ws.logits_and_grad();
-                softmax_cross_entropy(logits, &batch.labels, 10, Some((dlogits, 32.0)));
-                cnn.backward(&mut ws, &mut grads);
-                adam.update(&mut cnn.params, &grads);
+                let mut step = || {
+                    batch.fill(split.all(), &idx);
+                    cnn.forward(&batch, &mut ws, Mode::Train(&mut rng));
+                    let (logits, dlogits) = ws.logits_and_grad();
+                    softmax_cross_entropy(logits, &batch.labels, 10, Some((dlogits, 32.0)));
+                    cnn.backward(&mut ws, &mut grads);
+                    adam.update_split(threads, &mut cnn.params, &grads);
+                };
+                // One thread runs on the caller, as training does.
+                if threads == 1 {
+                    step()
+                } else {
+                    pool.install(step)
+                }
             })
         });
     }
