@@ -227,6 +227,42 @@ fn split_across_threads(c: &mut Criterion) {
             )
         })
     });
+    // The conv net's products (batch 32) whole and split by output rows over a 2-thread pool.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for (name, (m, k, n), transposed) in [
+        ("conv2_kernel_grad", (288, 3872, 64), true),
+        ("conv2_patch_grad", (3872, 64, 288), false),
+        ("conv1_kernel_grad", (9, 21632, 32), true),
+    ] {
+        let a = values(m * k);
+        let b = values(k * n);
+        let mut out = vec![0.0; m * n];
+        let a = if transposed {
+            Strided {
+                data: &a,
+                row: 1,
+                col: m,
+            }
+        } else {
+            Strided {
+                data: &a,
+                row: k,
+                col: 1,
+            }
+        };
+        for threads in [1, 2] {
+            g.bench_function(format!("{name}/{threads}_threads"), |bench| {
+                bench.iter(|| {
+                    pool.install(|| {
+                        kernels::gemm_split(threads, m, k, n, black_box(a), &b, None, &mut out)
+                    })
+                })
+            });
+        }
+    }
     g.finish();
 }
 

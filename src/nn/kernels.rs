@@ -350,19 +350,48 @@ pub fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
 const TRANSPOSE_BLOCK: usize = 16;
 
 /// Bias gradient: column sums of the row-major `rows x n` gradient, rows in order.
+///
+/// Blocks of 64, 32 or 16 columns sum all rows in registers: each column is one chain of
+/// additions, latency-bound, and keeping the sums in `db` between rows added a store and a
+/// reload to every link (83 µs of a 3 ms CNN step, the conv layers' 18,432 and 3,872 rows).
 pub fn bias_grad(g: &[f32], rows: usize, db: &mut [f32]) {
     let n = db.len();
-    db.fill(0.0);
+    let g = &g[..rows * n];
     cpu::dispatch(
         #[inline(always)]
         || {
-            for row in g[..rows * n].chunks_exact(n) {
-                for (d, &v) in db.iter_mut().zip(row) {
+            let mut j0 = 0;
+            while n - j0 >= 16 {
+                j0 += match n - j0 {
+                    64.. => column_sums::<64>(g, n, j0, db),
+                    32.. => column_sums::<32>(g, n, j0, db),
+                    _ => column_sums::<16>(g, n, j0, db),
+                };
+            }
+            let rest = &mut db[j0..];
+            rest.fill(0.0);
+            for row in g.chunks_exact(n) {
+                for (d, &v) in rest.iter_mut().zip(&row[j0..]) {
                     *d += v;
                 }
             }
         },
     )
+}
+
+/// `db[j0..j0 + W]` = the sums of those columns of `g` (rows `n` long), rows in order, in
+/// registers; returns `W`.
+#[inline(always)]
+fn column_sums<const W: usize>(g: &[f32], n: usize, j0: usize, db: &mut [f32]) -> usize {
+    let mut acc = [0f32; W];
+    for row in g.chunks_exact(n) {
+        let row: &[f32; W] = row[j0..j0 + W].try_into().expect("W columns");
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+    }
+    db[j0..j0 + W].copy_from_slice(&acc);
+    W
 }
 
 #[cfg(test)]
@@ -505,6 +534,33 @@ mod tests {
             cpu::set_level(level);
             for &(m, k, n) in &shapes {
                 check_paths(m, k, n);
+            }
+        }
+        cpu::set_level(start);
+    }
+
+    #[test]
+    fn bias_grad_sums_columns_in_row_order_for_every_block_width() {
+        // Widths made of every register block (64, 32, 16) and a remainder, on every level.
+        let start = cpu::level();
+        for level in Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            for (rows, n) in [
+                (1, 1),
+                (3, 15),
+                (5, 16),
+                (7, 33),
+                (2, 64),
+                (9, 117),
+                (40, 250),
+            ] {
+                let g = values(rows * n, 9);
+                let mut db = vec![f32::NAN; n];
+                bias_grad(&g, rows, &mut db);
+                for (j, d) in db.iter().enumerate() {
+                    let want: f32 = (0..rows).fold(0.0, |s, i| s + g[i * n + j]);
+                    assert_eq!(d.to_bits(), want.to_bits(), "{rows}x{n} column {j}");
+                }
             }
         }
         cpu::set_level(start);
