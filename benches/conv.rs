@@ -7,6 +7,7 @@ use actbench::data::synthetic::synthetic;
 use actbench::nn::catalog;
 use actbench::nn::conv::{self, Conv3x3, InputGrad, direct};
 use actbench::nn::loss::softmax_cross_entropy;
+use actbench::nn::split::Team;
 use actbench::nn::{
     Adam, AdamConfig, Batch, Cnn, CnnShape, CnnWorkspace, FlushDenormals, Init, Mode,
 };
@@ -96,10 +97,7 @@ fn step(c: &mut Criterion) {
     let idx: Vec<usize> = (0..32).collect();
     let mut g = c.benchmark_group("cnn_train_step_batch32");
     for (name, threads) in [("relu", 1), ("tanh", 1), ("relu", 2)] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+        let team = Team::new(threads).unwrap();
         let hidden = catalog::parse(name).unwrap().hidden;
         let shape = CnnShape::tutorial(28, 28, 1, 10);
         let mut cnn = Cnn::new(&shape, hidden, Init::GlorotUniform, 1).unwrap();
@@ -114,7 +112,7 @@ fn step(c: &mut Criterion) {
         };
         g.bench_function(id, |b| {
             b.iter(|| {
-                let mut step = || {
+                let step = || {
                     batch.fill(split.all(), &idx);
                     cnn.forward(&batch, &mut ws, Mode::Train(&mut rng));
                     let (logits, dlogits) = ws.logits_and_grad();
@@ -122,12 +120,7 @@ fn step(c: &mut Criterion) {
                     cnn.backward(&mut ws, &mut grads);
                     adam.update_split(threads, &mut cnn.params, &grads);
                 };
-                // One thread runs on the caller, as training does.
-                if threads == 1 {
-                    step()
-                } else {
-                    pool.install(step)
-                }
+                team.install(step)
             })
         });
     }

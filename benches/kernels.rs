@@ -227,11 +227,8 @@ fn split_across_threads(c: &mut Criterion) {
             )
         })
     });
-    // The conv net's products (batch 32) whole and split by output rows over a 2-thread pool.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    // The conv net's products (batch 32) whole and split by output rows over a 2-thread team.
+    let team = actbench::nn::split::Team::new(2).unwrap();
     for (name, (m, k, n), transposed) in [
         ("conv2_kernel_grad", (288, 3872, 64), true),
         ("conv2_patch_grad", (3872, 64, 288), false),
@@ -256,7 +253,7 @@ fn split_across_threads(c: &mut Criterion) {
         for threads in [1, 2] {
             g.bench_function(format!("{name}/{threads}_threads"), |bench| {
                 bench.iter(|| {
-                    pool.install(|| {
+                    team.install(|| {
                         kernels::gemm_split(threads, m, k, n, black_box(a), &b, None, &mut out)
                     })
                 })

@@ -3,6 +3,7 @@
 
 use crate::nn::diagnostics::SAMPLE_EVERY;
 use crate::nn::loss::softmax_cross_entropy;
+use crate::nn::split::Team;
 use crate::nn::{
     Adam, AdamConfig, AlignedVec, Batch, Cnn, CnnShape, FirstLayerKernel, FlushDenormals, Hidden,
     Init, LayerStats, Mlp, Mode, Model, Samples,
@@ -227,29 +228,24 @@ pub fn train(
     train_on(hidden, data, cfg, 1, on_progress)
 }
 
-/// [`train`] with the large products and Adam split over the threads of `pool` (made by
+/// [`train`] with the large products and Adam split over the threads of `team` (made by
 /// [`model_pool`]; see [`crate::nn::split`]). The outcome is the same bit for bit for any
 /// number of threads; only the timings differ.
 pub fn train_in(
-    pool: &rayon::ThreadPool,
+    team: &Team,
     hidden: &Hidden,
     data: &Data<'_>,
     cfg: &TrainConfig,
-    on_progress: &mut (dyn FnMut(Progress<'_>) + Send),
+    on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
-    let threads = pool.current_num_threads();
-    pool.install(|| train_on(hidden, data, cfg, threads, on_progress))
+    team.install(|| train_on(hidden, data, cfg, team.threads(), on_progress))
 }
 
-/// A pool of `threads` threads for [`train_in`], each computing with denormals flushed as
-/// [`train`] does on its own thread (the blocks of a product must round alike).
-pub fn model_pool(threads: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("actbench-split-{i}"))
-        // The threads live as long as the pool and compute nothing else: keep the mode.
-        .start_handler(|_| std::mem::forget(FlushDenormals::new()))
-        .build()
+/// A team of `threads` threads for [`train_in`] (the calling thread and `threads - 1`
+/// helpers), each computing with denormals flushed as [`train`] does on its own thread (the
+/// blocks of a product must round alike).
+pub fn model_pool(threads: usize) -> std::io::Result<Team> {
+    Team::new(threads)
 }
 
 fn train_on(

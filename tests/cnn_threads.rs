@@ -53,7 +53,7 @@ fn the_cnn_trains_bit_identically_on_any_thread_count() {
                 split,
                 one,
                 "{name} on {} threads differs from one thread",
-                pool.current_num_threads()
+                pool.threads()
             );
         }
     }

@@ -53,7 +53,7 @@ fn any_thread_count_trains_bit_identically() {
                 split,
                 one,
                 "{name} on {} threads differs from one thread",
-                pool.current_num_threads()
+                pool.threads()
             );
         }
     }
