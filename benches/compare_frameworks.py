@@ -114,7 +114,7 @@ def cnn_main(args, data_root):
     # Interleaved: each framework's epochs see the same stretch of machine load in turn.
     a1, _ = actbench_cnn(args.cnn_samples, args.epochs, 1)
     print(f"actbench 1 thread: {a1:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
-    t, tv = torch_cnn_times(train, val, args.epochs, args.threads)
+    t, tv = peer("torch-cnn", args.epochs, args.threads, samples=args.cnn_samples)
     print(f"PyTorch {args.threads} threads: {t:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
     a2, run2 = actbench_cnn(args.cnn_samples, args.epochs, args.threads)
     print(f"actbench {args.threads} threads: {a2:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
@@ -128,6 +128,32 @@ def cnn_main(args, data_root):
     print(f"| {a1:.3f} | {a2:.3f} ({run2['parallelism']['mode']}) | {t:.3f} | {t / min(a1, a2):.2f} |")
     print(tv)
     print(f"load average at end: {load()}")
+
+
+def peer(kind, epochs, threads, hidden=(), batch=32, samples=60000):
+    """One peer's timing in a fresh Python process: PyTorch's and JAX's thread pools outlive
+    their jobs (idle, spinning or asleep), and in this process they would share the cores with
+    the actbench runs that follow (measured: actbench's 2-thread 784-512-256-10 epoch 0.93 s
+    after them against about 0.5 s alone)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--peer", kind, "--epochs", str(epochs),
+           "--threads", str(threads), "--peer-hidden", ",".join(map(str, hidden)),
+           "--peer-batch", str(batch), "--cnn-samples", str(samples)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["version"]
+
+
+def peer_main(args, data_root):
+    if args.peer == "torch-cnn":
+        train, val = mnist(data_root, "fashion-mnist", args.cnn_samples)
+        t, v = torch_cnn_times(train, val, args.epochs, args.threads)
+    else:
+        train, val = mnist(data_root)
+        hidden = [int(h) for h in args.peer_hidden.split(",")]
+        run = torch_times if args.peer == "torch" else jax_times
+        extra = (args.threads,) if args.peer == "torch" else ()
+        t, v = run(train, val, hidden, args.peer_batch, args.epochs, *extra)
+    print(json.dumps({"seconds": t, "version": v}))
 
 
 def median_after_first(times):
@@ -271,6 +297,9 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated networks to run, e.g. 128-64,512-256 (sgemm: none, only numpy's sgemm)")
     ap.add_argument("--cnn", action="store_true", help="the tutorial's CNN on Fashion-MNIST instead")
     ap.add_argument("--cnn-samples", type=int, default=60000, help="images before the 20%% validation split")
+    ap.add_argument("--peer", choices=["torch", "jax", "torch-cnn"], help=argparse.SUPPRESS)
+    ap.add_argument("--peer-hidden", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--peer-batch", type=int, default=32, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.epochs < 2:
         sys.exit("error: --epochs must be at least 2 (the first epoch is not timed)")
@@ -278,9 +307,10 @@ def main():
     if not data_root or not (args.cnn or os.path.isdir(os.path.join(data_root, "mnist"))):
         sys.exit("error: set ACTBENCH_DATA_DIR to a folder holding mnist/")
     os.environ["ACTBENCH_DATA_DIR"] = data_root
+    if args.peer:
+        return peer_main(args, data_root)
     if args.cnn:
         return cnn_main(args, data_root)
-    train, val = mnist(data_root)
     networks = [h for h in NETWORKS if not args.only or "-".join(map(str, h)) in args.only.split(",")]
     print(f"load average at start: {load()} ({os.cpu_count()} cores)", flush=True)
     rows, versions, calibration = [], set(), None
@@ -289,8 +319,8 @@ def main():
             a1, run = actbench(hidden, batch, args.epochs, 1)
             a2, run2 = actbench(hidden, batch, args.epochs, args.threads)
             calibration = run["calibration"]
-            t, tv = torch_times(train, val, hidden, batch, args.epochs, args.threads)
-            j, jv = jax_times(train, val, hidden, batch, args.epochs)
+            t, tv = peer("torch", args.epochs, args.threads, hidden, batch)
+            j, jv = peer("jax", args.epochs, args.threads, hidden, batch)
             versions |= {tv, jv}
             rows.append((hidden, batch, a1, a2, run2["parallelism"]["mode"], t, j))
             print(f"done 784-{'-'.join(map(str, hidden))}-10 batch {batch}: actbench {a1:.3f}/{a2:.3f}, "

@@ -109,12 +109,6 @@ impl Team {
 
     /// Run `f` on this thread with the team installed: the splits inside it use the team.
     pub fn install<R>(&self, f: impl FnOnce() -> R) -> R {
-        struct Restore(*const Team);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CURRENT.with(|c| c.set(self.0));
-            }
-        }
         let _restore = Restore(CURRENT.with(|c| c.replace(self)));
         f()
     }
@@ -140,23 +134,34 @@ impl Team {
             let _lock = shared.sleep.lock().unwrap_or_else(|e| e.into_inner());
             shared.wake.notify_all();
         }
-        /// Waits for the helpers when dropped, on return and on unwinding, then frees the team.
-        struct Wait<'a>(&'a Shared);
-        impl Drop for Wait<'_> {
-            fn drop(&mut self) {
+        /// Waits for the helpers, takes their panic flag and frees the team: on return
+        /// (`finish`) and when this thread's part unwinds (drop).
+        struct Wait<'a>(&'a Shared, bool);
+        impl Wait<'_> {
+            fn finish(&mut self) -> bool {
                 let mut spins = 0u32;
                 while self.0.pending.load(Ordering::Acquire) != 0 {
                     pause(&mut spins);
                 }
+                self.1 = true;
+                let panicked = self.0.panicked.swap(false, Ordering::Relaxed);
                 self.0.busy.store(false, Ordering::Release);
+                panicked
             }
         }
-        let wait = Wait(shared);
-        let outer = CURRENT.with(|c| c.replace(std::ptr::null()));
-        job(0);
-        CURRENT.with(|c| c.set(outer));
-        drop(wait);
-        if shared.panicked.swap(false, Ordering::Relaxed) {
+        impl Drop for Wait<'_> {
+            fn drop(&mut self) {
+                if !self.1 {
+                    self.finish();
+                }
+            }
+        }
+        let mut wait = Wait(shared, false);
+        {
+            let _restore = Restore(CURRENT.with(|c| c.replace(std::ptr::null())));
+            job(0);
+        }
+        if wait.finish() {
             panic!("a helper thread of the model's team panicked");
         }
     }
@@ -172,6 +177,16 @@ impl Drop for Team {
         for helper in self.helpers.drain(..) {
             let _ = helper.join();
         }
+    }
+}
+
+/// Puts back the installed team when dropped (also on unwinding): the end of
+/// [`Team::install`], and of the calling thread's own part of a run.
+struct Restore(*const Team);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
     }
 }
 
@@ -213,13 +228,20 @@ fn helper(shared: &Shared, t: usize) {
         // SAFETY: the caller published the job before the new round and keeps it alive until
         // `pending` reaches 0, which this helper's decrement below is part of.
         let job = unsafe { (*shared.job.get()).map(|j| &*j) };
+        /// Reports this helper done, also if it unwinds (the caller waits for the count).
+        struct Done<'a>(&'a Shared);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.pending.fetch_sub(1, Ordering::Release);
+            }
+        }
+        let _done = Done(shared);
         if let Some(job) = job {
             let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(t)));
             if ok.is_err() {
                 shared.panicked.store(true, Ordering::Relaxed);
             }
         }
-        shared.pending.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -306,12 +328,13 @@ where
     F: Fn(usize, &mut [f32]) + Sync,
 {
     let (row_len, align) = (row_len.max(1), align.max(1));
+    assert!(out.len().is_multiple_of(row_len), "rows: a partial row");
     let rows = out.len() / row_len;
     let parts = if work < MIN_SPLIT_WORK { 1 } else { threads };
     if parts < 2 || rows <= align {
         return f(0, out);
     }
-    let out = Pieces::new(&mut out[..rows * row_len], row_len);
+    let out = Pieces::new(out, row_len);
     for_each_part(parts, &|p| {
         let (lo, hi) = (
             bound(p, parts, rows, align),
@@ -359,7 +382,7 @@ macro_rules! each_chunk {
         let f = $f;
         let counts = [$($buf.len().div_ceil($len)),+];
         let pieces = ($($crate::nn::split::Pieces::new(&mut $buf, $len),)+);
-        debug_assert!(counts.iter().all(|&c| c == counts[0]), "unequal chunk counts");
+        assert!(counts.iter().all(|&c| c == counts[0]), "unequal chunk counts");
         let chunks = counts[0];
         let parts = ($threads).clamp(1, chunks.max(1));
         $crate::nn::split::for_each_part(parts, &|p: usize| {
@@ -487,27 +510,59 @@ mod tests {
         );
     }
 
+    /// Runs two parts and says whether they ran on different threads.
+    fn parts_on_two_threads() -> bool {
+        let ids = Mutex::new(Vec::new());
+        for_each_part(2, &|_| {
+            ids.lock().unwrap().push(std::thread::current().id())
+        });
+        let ids = ids.into_inner().unwrap();
+        ids.len() == 2 && ids[0] != ids[1]
+    }
+
     #[test]
-    fn a_panicking_part_panics_the_caller_and_the_team_lives_on() {
+    fn panicking_parts_panic_the_caller_and_the_team_lives_on() {
         let team = Team::new(2).unwrap();
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            team.install(|| {
-                for_each_part(2, &|p| {
-                    if p == 1 {
-                        panic!("part 1");
-                    }
+        // A helper's part, then both parts, then the caller's part caught inside `install`.
+        for panicking in [&[1][..], &[0, 1]] {
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                team.install(|| {
+                    for_each_part(2, &|p| {
+                        if panicking.contains(&p) {
+                            panic!("part {p}");
+                        }
+                    })
                 })
-            })
-        }));
-        assert!(caught.is_err());
-        let mut out = vec![0.0f32; 64];
+            }));
+            assert!(caught.is_err());
+        }
         team.install(|| {
+            let caught = std::panic::catch_unwind(|| for_each_part(2, &|p| assert!(p != 0)));
+            assert!(caught.is_err());
+            // The team is still installed and its helper still works, with no stale panic.
+            assert!(parts_on_two_threads());
+            let mut out = vec![0.0f32; 64];
             rows(2, usize::MAX, &mut out, 1, 1, &|first, b: &mut [f32]| {
                 b.iter_mut()
                     .enumerate()
                     .for_each(|(i, v)| *v = (first + i) as f32)
-            })
+            });
+            assert_eq!(out, (0..64).map(|i| i as f32).collect::<Vec<_>>());
         });
-        assert_eq!(out, (0..64).map(|i| i as f32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn helpers_that_fell_asleep_are_woken() {
+        let team = Team::new(3).unwrap();
+        for _ in 0..3 {
+            std::thread::sleep(SPIN * 3);
+            let count = AtomicUsize::new(0);
+            team.install(|| {
+                for_each_part(3, &|_| {
+                    count.fetch_add(1, Ordering::Relaxed);
+                })
+            });
+            assert_eq!(count.into_inner(), 3);
+        }
     }
 }
