@@ -11,7 +11,12 @@ use super::cpu::{self, Level};
 use super::split;
 use crate::nn::input::Batch;
 
+mod few_rows;
 mod packed;
+
+/// Inner indices from which a product of at most 12 rows and 32 columns keeps its whole output
+/// in AVX-512 registers (`kernels/few_rows.rs`): conv1's kernel gradient.
+const FEW_ROWS_MIN_K: usize = 256;
 
 /// Rows of one register tile of `gemm`: 4 x 16 f32 accumulators are 8 AVX2 registers. (Public, with `TC` and `SC`, so that the gradient test
 /// picks shapes that reach every tile.)
@@ -67,6 +72,15 @@ pub fn gemm(
     assert!(b.len() >= kdim * n && out.len() >= m * n);
     if m * kdim * n >= PACKED_MIN_WORK && m.min(kdim).min(n) >= PACKED_MIN_DIM {
         return gemm_packed(m, kdim, n, a, b, init, out);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if m <= few_rows::MAX_ROWS
+        && n == few_rows::COLS
+        && kdim >= FEW_ROWS_MIN_K
+        && cpu::level() == Level::Avx512
+    {
+        // SAFETY: the level is AVX-512 only on CPUs that have it.
+        return unsafe { few_rows::gemm(m, kdim, a, b, init, out) };
     }
     cpu::dispatch(
         #[inline(always)]
@@ -528,6 +542,10 @@ mod tests {
             (64, 64, 256),
             // Transposed rows 4 KiB apart: packed where other whole tiles are read in place.
             (1024, 3, 40),
+            // Few rows, 32 columns, a long inner index: the whole output in registers on
+            // AVX-512 (with (9, 300, 32) above).
+            (12, 256, 32),
+            (1, 600, 32),
         ];
         let start = cpu::level();
         for level in Level::ALL.into_iter().filter(|l| l.available()) {
