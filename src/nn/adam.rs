@@ -53,8 +53,8 @@ impl Adam {
         self.update_split(1, params, grads);
     }
 
-    /// [`Adam::update`] with the parameters cut into blocks, one per thread of the current
-    /// rayon pool (at most `threads`; see [`super::split`]): the same result bit for bit.
+    /// [`Adam::update`] with the parameters cut into blocks, one per thread of the installed
+    /// team (at most `threads`; see [`super::split`]): the same result bit for bit.
     pub fn update_split(&mut self, threads: usize, params: &mut [f32], grads: &[f32]) {
         let AdamConfig {
             beta1,

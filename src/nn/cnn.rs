@@ -670,7 +670,7 @@ impl CnnWorkspace {
     }
 
     /// The same buffers, with the network's work split over up to `threads` threads of the
-    /// current rayon pool (1, the default: all on the calling thread). Results are the same
+    /// installed team (1, the default: all on the calling thread). Results are the same
     /// bit for bit for any count.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);

@@ -178,7 +178,7 @@ pub fn backward(
     backward_split(1, s, rows, col, kernel, g, dkernel, dbias, input)
 }
 
-/// [`backward`] over up to `threads` threads of the current rayon pool: the products split by
+/// [`backward`] over up to `threads` threads of the installed team: the products split by
 /// output rows ([`kernels::gemm_split`]), col2im by images. The same result bit for bit.
 #[allow(clippy::too_many_arguments)]
 pub fn backward_split(

@@ -114,7 +114,7 @@ pub fn gemm_packed(
     }
 }
 
-/// [`gemm`] with `out`'s rows cut into blocks, one per thread of the current rayon pool (at most
+/// [`gemm`] with `out`'s rows cut into blocks, one per thread of the installed team (at most
 /// `threads`; see [`split`]): the same result bit for bit as [`gemm`].
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_split(
@@ -297,8 +297,8 @@ pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
     sparse_forward_split(1, x, w, bias, z);
 }
 
-/// [`sparse_forward`] with the batch's rows cut into blocks, one per thread of the current
-/// rayon pool (at most `threads`): the same result bit for bit.
+/// [`sparse_forward`] with the batch's rows cut into blocks, one per thread of the installed
+/// team (at most `threads`): the same result bit for bit.
 pub fn sparse_forward_split(threads: usize, x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
     let n = bias.len();
     let work = x.row_value.len() * n;
@@ -322,7 +322,7 @@ pub fn sparse_weight_grad(x: &Batch, g: &[f32], dw: &mut [f32]) {
 }
 
 /// [`sparse_weight_grad`] with the inputs (rows of `dw`) cut into blocks, one per thread of
-/// the current rayon pool (at most `threads`): the same result bit for bit.
+/// the installed team (at most `threads`): the same result bit for bit.
 pub fn sparse_weight_grad_split(threads: usize, x: &Batch, g: &[f32], dw: &mut [f32]) {
     let n = dw.len() / x.features;
     let work = x.col_value.len() * n;

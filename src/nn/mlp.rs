@@ -337,7 +337,7 @@ impl Workspace {
         }
     }
     /// Split the large products of [`Mlp::forward`] and [`Mlp::backward`] into blocks for up to
-    /// `threads` threads of the current rayon pool (1, the default: all on the calling
+    /// `threads` threads of the installed team (1, the default: all on the calling
     /// thread). Results are the same bit for bit for any count (see [`crate::nn::split`]).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);

@@ -19,8 +19,8 @@ pub trait Model {
 
     /// Buffers for batches of up to `capacity` rows.
     fn workspace(&self, capacity: usize) -> Self::Workspace;
-    /// Buffers whose large products are split over up to `threads` threads of the current
-    /// rayon pool (see [`super::split`]); networks that do not split use one thread.
+    /// Buffers whose large products are split over up to `threads` threads of the installed
+    /// team (see [`super::split`]); networks that do not split use one thread.
     fn workspace_split(&self, capacity: usize, _threads: usize) -> Self::Workspace {
         self.workspace(capacity)
     }
