@@ -133,8 +133,7 @@ def cnn_main(args, data_root):
 def peer(kind, epochs, threads, hidden=(), batch=32, samples=60000):
     """One peer's timing in a fresh Python process: PyTorch's and JAX's thread pools outlive
     their jobs (idle, spinning or asleep), and in this process they would share the cores with
-    the actbench runs that follow (measured: actbench's 2-thread 784-512-256-10 epoch 0.93 s
-    after them against about 0.5 s alone)."""
+    the actbench runs that follow."""
     cmd = [sys.executable, os.path.abspath(__file__), "--peer", kind, "--epochs", str(epochs),
            "--threads", str(threads), "--peer-hidden", ",".join(map(str, hidden)),
            "--peer-batch", str(batch), "--cnn-samples", str(samples)]

@@ -237,19 +237,7 @@ fn split_across_threads(c: &mut Criterion) {
         let a = values(m * k);
         let b = values(k * n);
         let mut out = vec![0.0; m * n];
-        let a = if transposed {
-            Strided {
-                data: &a,
-                row: 1,
-                col: m,
-            }
-        } else {
-            Strided {
-                data: &a,
-                row: k,
-                col: 1,
-            }
-        };
+        let a = operand(&a, m, k, transposed);
         for threads in [1, 2] {
             g.bench_function(format!("{name}/{threads}_threads"), |bench| {
                 bench.iter(|| {
@@ -263,6 +251,13 @@ fn split_across_threads(c: &mut Criterion) {
     g.finish();
 }
 
+/// `data` as the `m x k` left operand: row-major, or `transposed` (stored `k x m`, read
+/// through strides, as the weight and kernel gradients read it).
+fn operand(data: &[f32], m: usize, k: usize, transposed: bool) -> Strided<'_> {
+    let (row, col) = if transposed { (1, m) } else { (k, 1) };
+    Strided { data, row, col }
+}
+
 /// One `m x k x n` product on one thread; `transposed`: `a` is stored `k x m` and read through
 /// strides (the weight and kernel gradients).
 fn large_case(
@@ -274,19 +269,7 @@ fn large_case(
     let a = values(m * k);
     let b = values(k * n);
     let mut out = vec![0.0; m * n];
-    let a = if transposed {
-        Strided {
-            data: &a,
-            row: 1,
-            col: m,
-        }
-    } else {
-        Strided {
-            data: &a,
-            row: k,
-            col: 1,
-        }
-    };
+    let a = operand(&a, m, k, transposed);
     g.throughput(Throughput::Elements(2 * (m * k * n) as u64));
     g.bench_function(format!("{name}_{m}x{k}x{n}"), |bench| {
         bench.iter(|| kernels::gemm(m, k, n, black_box(a), &b, None, &mut out))

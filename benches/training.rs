@@ -87,7 +87,7 @@ fn split_step(c: &mut Criterion) {
             let sizes = [784, w, w / 2, 10];
             let work: usize = batch_size * sizes.windows(2).map(|p| p[0] * p[1]).sum::<usize>();
             for threads in [1, 2] {
-                let pool = train::model_pool(threads).unwrap();
+                let pool = actbench::nn::split::Team::new(threads).unwrap();
                 let mut mlp = Mlp::new(&sizes, hidden.clone(), Init::GlorotUniform, 1);
                 let mut ws = Workspace::new(&mlp, batch_size).threads(threads);
                 let mut adam = Adam::new(AdamConfig::default(), mlp.parameter_count());

@@ -228,8 +228,9 @@ pub fn train(
     train_on(hidden, data, cfg, 1, on_progress)
 }
 
-/// [`train`] with the large products and Adam split over the threads of `team` (made by
-/// [`model_pool`]; see [`crate::nn::split`]). The outcome is the same bit for bit for any
+/// [`train`] with the large products and Adam split over the threads of `team` (see
+/// [`crate::nn::split`]; its helpers flush denormals as [`train`] does, so that the blocks of a
+/// product round alike). The outcome is the same bit for bit for any
 /// number of threads; only the timings differ.
 pub fn train_in(
     team: &Team,
@@ -239,13 +240,6 @@ pub fn train_in(
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
     team.install(|| train_on(hidden, data, cfg, team.threads(), on_progress))
-}
-
-/// A team of `threads` threads for [`train_in`] (the calling thread and `threads - 1`
-/// helpers), each computing with denormals flushed as [`train`] does on its own thread (the
-/// blocks of a product must round alike).
-pub fn model_pool(threads: usize) -> std::io::Result<Team> {
-    Team::new(threads)
 }
 
 fn train_on(

@@ -30,7 +30,7 @@ fn the_cnn_trains_bit_identically_on_any_thread_count() {
     };
     let pools: Vec<_> = [2, 3]
         .into_iter()
-        .map(|t| train::model_pool(t).unwrap())
+        .map(|t| actbench::nn::split::Team::new(t).unwrap())
         .collect();
     for name in ["relu", "tanh", "prelu", "rrelu"] {
         let hidden = catalog::parse(name).unwrap().hidden;

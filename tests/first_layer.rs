@@ -119,7 +119,7 @@ fn both_kernels_agree_when_split_over_threads() {
     let train_split = images(6 * 32 + 64 + 3, 28, 1, 0.5, 31);
     let test_split = images(70, 28, 1, 0.5, 32);
     let data = data(&train_split, &test_split, (1, 28, 28));
-    let pool = train::model_pool(2).unwrap();
+    let pool = actbench::nn::split::Team::new(2).unwrap();
     let act = catalog::parse("gelu_erf").unwrap().hidden;
     let mut prints = Vec::new();
     for kernel in [FirstLayerKernel::Sparse, FirstLayerKernel::Dense] {

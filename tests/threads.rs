@@ -30,7 +30,7 @@ fn any_thread_count_trains_bit_identically() {
     const { assert!(784 * 300 + 300 * 130 >= MIN_SPLIT_WORK) };
     let pools: Vec<_> = [2, 3]
         .into_iter()
-        .map(|t| train::model_pool(t).unwrap())
+        .map(|t| actbench::nn::split::Team::new(t).unwrap())
         .collect();
     for name in ["relu", "gelu_erf", "prelu", "rrelu"] {
         let hidden = catalog::parse(name).unwrap().hidden;

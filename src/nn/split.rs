@@ -2,15 +2,15 @@
 //! thread. Each block is computed exactly as one thread computes the whole (every output
 //! element is the same sum in the same order), so results do not depend on the thread count.
 //!
-//! The blocks run on the model's [`Team`] (made by [`crate::train::model_pool`], installed by
+//! The blocks run on the model's [`Team`] (installed by
 //! [`crate::train::train_in`]): the calling thread takes the first block, the team's helper
 //! threads the others. Between the parallel parts of a step the helpers spin instead of
 //! sleeping: a training step has a dozen parallel parts with short serial work between them,
 //! and a thread pool whose idle threads sleep after a few tens of microseconds (rayon's, used
-//! here before) woke them for nearly every part, 13 context switches per step of the CNN and
-//! 2.6 ms per step on two threads against 2.1 ms with the helpers kept awake (see README, "One
-//! model on several threads"). Nothing is allocated per part, and with one thread (or no team)
-//! everything runs on the calling thread.
+//! here before) woke them for nearly every part: 13 context switches per step of the CNN, and
+//! the whole CNN command 0.90x the time with this team (see README, "One model on several
+//! threads"). Nothing is allocated per part, and with one thread (or no team) everything runs
+//! on the calling thread.
 
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
@@ -281,11 +281,6 @@ impl<'a, T> Pieces<'a, T> {
             piece: piece.max(1),
             _slice: PhantomData,
         }
-    }
-
-    /// Pieces in the slice.
-    pub fn count(&self) -> usize {
-        self.len.div_ceil(self.piece)
     }
 
     /// Elements `lo..hi`.

@@ -51,11 +51,11 @@ pub fn execute(
     let schedule = plan.schedule();
     let cannot_start =
         |e: &dyn std::fmt::Display| RunError::Output(format!("cannot start threads: {e}"));
-    // One pool per model slot, made before any job starts, when a model gets several threads.
+    // One team of threads per model slot, made before any job starts, when a model gets several.
     let pools = (0..schedule.concurrent_models)
         .map(|_| match schedule.threads_per_model {
             1 => Ok(None),
-            t => train::model_pool(t).map(Some),
+            t => crate::nn::split::Team::new(t).map(Some),
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| cannot_start(&e))?;

@@ -8,11 +8,14 @@
 //! ascending, one fused multiply-add each), so results are bit-identical.
 
 use super::Strided;
+use super::packed::ZMM_C;
+#[cfg(target_arch = "x86_64")]
+use super::packed::{Panel, kloop_avx512};
 
 /// Most output rows held in registers: 12 x 2 accumulators, 2 for `b`, 1 broadcast.
 pub(super) const MAX_ROWS: usize = 12;
 /// The output width this kernel takes: two AVX-512 registers per row.
-pub(super) const COLS: usize = 32;
+pub(super) const COLS: usize = ZMM_C;
 
 /// `out[i, j] = init[j] + sum_k a[i, k] * b[k, j]` for `m <= MAX_ROWS` rows and `n == COLS`.
 ///
@@ -39,8 +42,12 @@ pub(super) unsafe fn gemm(
     rows!(1 2 3 4 5 6 7 8 9 10 11 12)
 }
 
+/// [`gemm`] for `M` rows: the output starts from `init` (or zero) and goes through
+/// `packed::kloop_avx512` once, `a` read in place.
+///
+/// # Safety
+/// The CPU must have AVX-512 F.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
 unsafe fn gemm_m<const M: usize>(
     kdim: usize,
     a: Strided<'_>,
@@ -48,36 +55,17 @@ unsafe fn gemm_m<const M: usize>(
     init: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps};
-    let (b, out) = (&b[..kdim * COLS], &mut out[..M * COLS]);
-    assert!(kdim == 0 || (M - 1) * a.row + (kdim - 1) * a.col < a.data.len());
-    // SAFETY (every load and store): `b` holds kdim rows of 32, `out` M rows of 32, `init` 32
-    // values (sliced), and the last element of `a` read is checked above.
-    unsafe {
-        let start = match init {
-            Some(bias) => {
-                let bias = &bias[..COLS];
-                [
-                    _mm512_loadu_ps(bias.as_ptr()),
-                    _mm512_loadu_ps(bias.as_ptr().add(16)),
-                ]
-            }
-            None => [_mm512_set1_ps(0.0); 2],
-        };
-        let mut acc = [start; M];
-        let rows: [*const f32; M] = std::array::from_fn(|r| a.data.as_ptr().add(r * a.row));
-        for p in 0..kdim {
-            let bp = b.as_ptr().add(p * COLS);
-            let (b0, b1) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
-            for (acc, row) in acc.iter_mut().zip(rows) {
-                let av = _mm512_set1_ps(*row.add(p * a.col));
-                acc[0] = _mm512_fmadd_ps(av, b0, acc[0]);
-                acc[1] = _mm512_fmadd_ps(av, b1, acc[1]);
-            }
-        }
-        for (acc, o) in acc.iter().zip(out.chunks_exact_mut(COLS)) {
-            _mm512_storeu_ps(o.as_mut_ptr(), acc[0]);
-            _mm512_storeu_ps(o.as_mut_ptr().add(16), acc[1]);
-        }
+    let mut acc = [[0f32; COLS]; M];
+    if let Some(bias) = init {
+        acc.iter_mut()
+            .for_each(|row| row.copy_from_slice(&bias[..COLS]));
     }
+    let panel = Panel {
+        a: a.data,
+        step_r: a.row,
+        step_p: a.col,
+    };
+    // SAFETY: the caller's promise (AVX-512 F); `kloop_avx512` checks every bound.
+    unsafe { kloop_avx512::<M>(kdim, panel, b, acc.as_flattened_mut()) };
+    out[..M * COLS].copy_from_slice(acc.as_flattened());
 }

@@ -83,6 +83,7 @@ fn blocks<const R: usize, const C: usize>(
     if apack.len() < a_len {
         apack.resize(a_len, 0.0);
     }
+    let strides = in_place::<R, C>(a);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         let panels = nc.div_ceil(C);
@@ -94,9 +95,9 @@ fn blocks<const R: usize, const C: usize>(
                 let mc = MC.min(m - ic);
                 let tiles = mc.div_ceil(R);
                 for (t, dst) in apack[..tiles * kc * R].chunks_exact_mut(kc * R).enumerate() {
-                    let i0 = ic + t * R;
-                    if in_place::<R, C>(a, R.min(m - i0)).is_none() {
-                        pack_a::<R>(a, i0, R.min(m - i0), pc, kc, dst);
+                    let (i0, rows) = (ic + t * R, R.min(m - ic - t * R));
+                    if strides.is_none() || rows < R {
+                        pack_a::<R>(a, i0, rows, pc, kc, dst);
                     }
                 }
                 let block = Block {
@@ -117,7 +118,7 @@ fn blocks<const R: usize, const C: usize>(
                         let (t, jp) = if rows_outer { (o, i) } else { (i, o) };
                         let (i0, j0) = (ic + t * R, jc + jp * C);
                         let rows = R.min(m - i0);
-                        let panel = match in_place::<R, C>(a, rows) {
+                        let panel = match strides.filter(|_| rows == R) {
                             Some((step_r, step_p)) => Panel {
                                 a: &a.data[i0 * a.row + pc * a.col..],
                                 step_r,
@@ -145,24 +146,24 @@ fn blocks<const R: usize, const C: usize>(
 
 /// The `kc x R` values of `a` one tile reads: `(r, p)` at `a[r * step_r + p * step_p]`.
 #[derive(Clone, Copy)]
-struct Panel<'a> {
-    a: &'a [f32],
-    step_r: usize,
-    step_p: usize,
+pub(super) struct Panel<'a> {
+    pub(super) a: &'a [f32],
+    pub(super) step_r: usize,
+    pub(super) step_p: usize,
 }
 
-/// The strides `(step_r, step_p)` of a tile's rows of `a` when the tile reads them where they
-/// are instead of from a packed panel: on the AVX-512 tile, for whole tiles of a row-major or
-/// transposed `a`. Packing them cost more than it saved (row-major `a` packs through scatter
+/// The strides `(step_r, step_p)` of a tile's rows of `a` when whole tiles read them where
+/// they are instead of from a packed panel (partial tiles are always packed): on the AVX-512
+/// tile, for a row-major or transposed `a`. Packing them cost more than it saved (row-major `a` packs through scatter
 /// instructions, a transposed one reads 32 bytes per cache line; together 12% of a CNN epoch on
 /// a Zen 5), while a tile's eight rows read in place are eight sequential streams. Not for a
 /// transposed `a` whose rows are a multiple of 4 KiB apart: then the tile's `kc` reads fall in
 /// one L1 set and evict each other (measured 16% slower at 1024 x 256 x 1024).
 #[inline(always)]
-fn in_place<const R: usize, const C: usize>(a: Strided<'_>, rows: usize) -> Option<(usize, usize)> {
+fn in_place<const R: usize, const C: usize>(a: Strided<'_>) -> Option<(usize, usize)> {
     let avx512_tile = cfg!(target_arch = "x86_64") && R == ZMM_R && C == ZMM_C;
     let readable = a.col == 1 || (a.row == 1 && !a.col.is_multiple_of(PAGE_FLOATS));
-    (avx512_tile && rows == R && readable).then_some((a.row, a.col))
+    (avx512_tile && readable).then_some((a.row, a.col))
 }
 
 /// Floats in 4 KiB: addresses this far apart share an L1 set.
@@ -208,7 +209,7 @@ impl Block<'_> {
             debug_assert_eq!(super::super::cpu::level(), super::super::cpu::Level::Avx512);
             // SAFETY: an 8 x 32 tile is only requested on the AVX-512 level
             // (`super::gemm_packed`), which the CPU has.
-            unsafe { kloop_avx512(self.kc, a, b, acc.as_flattened_mut()) };
+            unsafe { kloop_avx512::<ZMM_R>(self.kc, a, b, acc.as_flattened_mut()) };
         } else {
             kloop::<R, C>(self.kc, a.a, b, &mut acc);
         }
@@ -258,25 +259,31 @@ fn kloop<const R: usize, const C: usize>(kc: usize, a: &[f32], b: &[f32], acc: &
     }
 }
 
-/// [`kloop`] for the 8 x 32 tile in AVX-512 registers, `a` read from a packed panel or in
-/// place through the panel's strides: the same fused roundings, in the same order.
+/// [`kloop`] for `M` rows by 32 columns in AVX-512 registers (`M` = 8 for the packed tile,
+/// up to 12 for `super::few_rows`), `a` read from a packed panel or in place through the
+/// panel's strides, `b` as `kc` rows of 32: the same fused roundings, in the same order.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn kloop_avx512(kc: usize, a: Panel<'_>, b: &[f32], acc: &mut [f32]) {
+pub(super) unsafe fn kloop_avx512<const M: usize>(
+    kc: usize,
+    a: Panel<'_>,
+    b: &[f32],
+    acc: &mut [f32],
+) {
     use std::arch::x86_64::{
         __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps,
     };
     let Panel { a, step_r, step_p } = a;
-    assert!(kc > 0 && (ZMM_R - 1) * step_r + (kc - 1) * step_p < a.len());
-    let (b, acc) = (&b[..kc * ZMM_C], &mut acc[..ZMM_R * ZMM_C]);
-    // SAFETY (every load and store): in bounds of `acc` (8 rows of 32), of `b` (kc x 32) and of
+    assert!(kc > 0 && (M - 1) * step_r + (kc - 1) * step_p < a.len());
+    let (b, acc) = (&b[..kc * ZMM_C], &mut acc[..M * ZMM_C]);
+    // SAFETY (every load and store): in bounds of `acc` (M rows of 32), of `b` (kc x 32) and of
     // `a` (its last element read is the one checked above), by the checks above.
     unsafe {
-        let rows: [*const f32; ZMM_R] = std::array::from_fn(|r| a.as_ptr().add(r * step_r));
-        let mut v = [[_mm512_set1_ps(0.0); 2]; ZMM_R];
+        let rows: [*const f32; M] = std::array::from_fn(|r| a.as_ptr().add(r * step_r));
+        let mut v = [[_mm512_set1_ps(0.0); 2]; M];
         for (r, row) in acc.chunks_exact(ZMM_C).enumerate() {
             v[r] = [
                 _mm512_loadu_ps(row.as_ptr()),
