@@ -165,6 +165,96 @@ static SCALE: [f32; 256] = {
     t
 };
 
+/// Append `image`'s non-zero pixels to a row form: their indices to `col`, their values scaled
+/// to [0, 1] to `value`, in index order.
+fn push_nonzero(image: &[u8], col: &mut Vec<u32>, value: &mut Vec<f32>) {
+    #[cfg(target_arch = "x86_64")]
+    if cpu::level() == cpu::Level::Avx512 {
+        // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
+        return unsafe { push_nonzero_avx512(image, col, value) };
+    }
+    push_nonzero_words(image, col, value);
+}
+
+/// [`push_nonzero`] eight bytes at a time (most are 0), a branch per non-zero pixel.
+fn push_nonzero_words(image: &[u8], col: &mut Vec<u32>, value: &mut Vec<f32>) {
+    let words = image.chunks_exact(8);
+    let tail = words.remainder();
+    for (w, chunk) in words.enumerate() {
+        let mut word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        while word != 0 {
+            let byte = word.trailing_zeros() / 8;
+            let px = (word >> (byte * 8)) as u8;
+            word &= !(0xffu64 << (byte * 8));
+            col.push((w * 8) as u32 + byte);
+            value.push(SCALE[px as usize]);
+        }
+    }
+    push_nonzero_tail(image, image.len() - tail.len(), col, value);
+}
+
+/// [`push_nonzero`] for pixels `from..` one at a time.
+fn push_nonzero_tail(image: &[u8], from: usize, col: &mut Vec<u32>, value: &mut Vec<f32>) {
+    for (j, &px) in image.iter().enumerate().skip(from) {
+        if px != 0 {
+            col.push(j as u32);
+            value.push(SCALE[px as usize]);
+        }
+    }
+}
+
+/// [`push_nonzero`] sixteen pixels at a time without a branch per pixel: the non-zero lanes'
+/// indices and values are compressed to the front of a vector and stored whole (16 lanes,
+/// only the first `popcount` kept), which needs 16 entries of spare room.
+///
+/// Written to keep off port 5 of Intel cores, which takes every shuffle and compression (a
+/// first version, converting through f64, was bound there at 14 cycles per 16 pixels): the
+/// values are `p * (1/255)` corrected by one fused residual step, which gives the correctly
+/// rounded `p / 255` ([`SCALE`]) for every byte (tested on all 256), in the FMA units.
+///
+/// # Safety
+/// The CPU must have AVX-512 F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn push_nonzero_avx512(image: &[u8], col: &mut Vec<u32>, value: &mut Vec<f32>) {
+    use std::arch::x86_64::{
+        __m128i, _mm_loadu_si128, _mm512_add_epi32, _mm512_cvtepi32_ps, _mm512_cvtepu8_epi32,
+        _mm512_fmadd_ps, _mm512_fnmadd_ps, _mm512_maskz_compress_epi32, _mm512_maskz_compress_ps,
+        _mm512_mul_ps, _mm512_set1_epi32, _mm512_set1_ps, _mm512_setr_epi32, _mm512_storeu_epi32,
+        _mm512_storeu_ps, _mm512_test_epi32_mask,
+    };
+    let whole = image.len() / 16 * 16;
+    col.reserve(whole + 16);
+    value.reserve(whole + 16);
+    let mut n = col.len();
+    // SAFETY: the loads read 16 bytes at `j <= whole - 16`; each store writes 16 entries from
+    // `n`, where `n` <= the starting length + `j` (at most one entry per pixel before `j`), so
+    // within the room reserved above; `set_len` covers only the entries written.
+    unsafe {
+        let (inv, d255) = (_mm512_set1_ps(1.0 / 255.0), _mm512_set1_ps(255.0));
+        let sixteen = _mm512_set1_epi32(16);
+        let mut k = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let (cols, values) = (col.as_mut_ptr(), value.as_mut_ptr());
+        for j in (0..whole).step_by(16) {
+            let px = _mm512_cvtepu8_epi32(_mm_loadu_si128(image.as_ptr().add(j) as *const __m128i));
+            let keep = _mm512_test_epi32_mask(px, px);
+            let p = _mm512_cvtepi32_ps(px);
+            let q = _mm512_mul_ps(p, inv);
+            let x = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, d255, p), inv, q);
+            _mm512_storeu_epi32(
+                cols.add(n) as *mut i32,
+                _mm512_maskz_compress_epi32(keep, k),
+            );
+            _mm512_storeu_ps(values.add(n), _mm512_maskz_compress_ps(keep, x));
+            n += keep.count_ones() as usize;
+            k = _mm512_add_epi32(k, sixteen);
+        }
+        col.set_len(n);
+        value.set_len(n);
+    }
+    push_nonzero_tail(image, whole, col, value);
+}
+
 impl Batch {
     /// An empty batch whose fills build `kernel`'s form.
     pub fn new(kernel: FirstLayerKernel) -> Self {
@@ -224,7 +314,7 @@ impl Batch {
         );
     }
 
-    /// The row form: each image's non-zero pixels, found eight bytes at a time (most are 0).
+    /// The row form: each image's non-zero pixels, in column order.
     fn fill_rows(&mut self, samples: Samples<'_>, rows: usize, index: impl Fn(usize) -> usize) {
         let f = samples.features;
         self.rows = rows;
@@ -236,25 +326,11 @@ impl Batch {
         self.row_value.clear();
         for r in 0..rows {
             let i = index(r);
-            let image = &samples.images[i * f..(i + 1) * f];
-            let words = image.chunks_exact(8);
-            let tail = words.remainder();
-            for (w, chunk) in words.enumerate() {
-                let mut word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-                while word != 0 {
-                    let byte = word.trailing_zeros() / 8;
-                    let px = (word >> (byte * 8)) as u8;
-                    word &= !(0xffu64 << (byte * 8));
-                    self.col.push((w * 8) as u32 + byte);
-                    self.row_value.push(SCALE[px as usize]);
-                }
-            }
-            for (j, &px) in tail.iter().enumerate() {
-                if px != 0 {
-                    self.col.push((f - tail.len() + j) as u32);
-                    self.row_value.push(SCALE[px as usize]);
-                }
-            }
+            push_nonzero(
+                &samples.images[i * f..(i + 1) * f],
+                &mut self.col,
+                &mut self.row_value,
+            );
             self.row_start.push(self.col.len() as u32);
             self.labels.push(samples.labels[i]);
         }
@@ -352,6 +428,47 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_row_fill_finds_the_non_zero_pixels_in_order() {
+        // Images of several widths (whole 16-pixel blocks, a tail, shorter than a block) with
+        // about half their pixels 0, appended after existing entries as a batch does.
+        let mut seed = 0x9e37_79b9_u32;
+        let every_value: Vec<u8> = (0..=255).rev().collect();
+        for width in [0, 3, 16, 37, 784, 3072, 256] {
+            let image: Vec<u8> = (0..width)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let b = (seed >> 24) as u8;
+                    if b < 128 { 0 } else { b }
+                })
+                .collect();
+            // The last image holds every pixel value (`SCALE` against the vector path's
+            // corrected product).
+            let image = if width == 256 {
+                every_value.clone()
+            } else {
+                image
+            };
+            let mut want = (vec![7u32], vec![0.5f32]);
+            for (j, &p) in image.iter().enumerate() {
+                if p != 0 {
+                    want.0.push(j as u32);
+                    want.1.push(f32::from(p) / 255.0);
+                }
+            }
+            let mut got = (vec![7u32], vec![0.5f32]);
+            push_nonzero_words(&image, &mut got.0, &mut got.1);
+            assert_eq!(got, want, "words, width {width}");
+            #[cfg(target_arch = "x86_64")]
+            if cpu::Level::Avx512.available() {
+                let mut got = (vec![7u32], vec![0.5f32]);
+                // SAFETY: the CPU has AVX-512 F (checked above).
+                unsafe { push_nonzero_avx512(&image, &mut got.0, &mut got.1) };
+                assert_eq!(got, want, "avx512, width {width}");
+            }
+        }
+    }
 
     #[test]
     fn sparse_columns_round_trip() {

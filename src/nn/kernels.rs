@@ -13,6 +13,8 @@ use crate::nn::input::Batch;
 
 mod few_rows;
 mod packed;
+#[cfg(target_arch = "x86_64")]
+mod sparse_avx512;
 
 /// Inner indices from which a product of at most 12 rows and 32 columns keeps its whole output
 /// in AVX-512 registers (`kernels/few_rows.rs`): conv1's kernel gradient.
@@ -82,6 +84,15 @@ pub fn gemm(
         // SAFETY: the level is AVX-512 only on CPUs that have it.
         return unsafe { few_rows::gemm(m, kdim, a, b, init, out) };
     }
+    #[cfg(target_arch = "x86_64")]
+    if cpu::level() == Level::Avx512 {
+        // SAFETY: the level is AVX-512 only on CPUs that have it.
+        let done = unsafe { few_rows::tiles(m, kdim, n, a, b, init, out) };
+        return cpu::dispatch(
+            #[inline(always)]
+            || edge::<TR>(0, m, done, kdim, n, a, b, init, out),
+        );
+    }
     cpu::dispatch(
         #[inline(always)]
         || gemm_tiled::<TR, TC>(m, kdim, n, a, b, init, out),
@@ -102,6 +113,16 @@ pub fn gemm_packed(
     out: &mut [f32],
 ) {
     assert!(b.len() >= kdim * n && out.len() >= m * n);
+    if kdim == 0 {
+        // Nothing to pack: every output is its bias (or zero).
+        for row in out[..m * n].chunks_exact_mut(n.max(1)) {
+            match init {
+                Some(bias) => row.copy_from_slice(&bias[..n]),
+                None => row.fill(0.0),
+            }
+        }
+        return;
+    }
     match cpu::level() {
         Level::Avx512 => cpu::dispatch(
             #[inline(always)]
@@ -256,11 +277,16 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 #[inline(always)]
 fn sparse_rows(out: &mut [f32], init: Option<&[f32]>, idx: &[u32], values: &[f32], m: &[f32]) {
     let n = out.len();
-    if idx.is_empty() {
-        // Common: pixels that are dark in the whole batch.
+    if idx.is_empty() || (cfg!(target_arch = "x86_64") && cpu::level() == Level::Avx512) {
         match init {
             Some(init) => out.copy_from_slice(init),
             None => out.fill(0.0),
+        }
+        // Empty: common, pixels that are dark in the whole batch.
+        #[cfg(target_arch = "x86_64")]
+        if !idx.is_empty() {
+            // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
+            unsafe { sparse_avx512::accumulate(out, idx, values, m, n, 0) };
         }
         return;
     }
@@ -303,6 +329,11 @@ pub fn sparse_forward_split(threads: usize, x: &Batch, w: &[f32], bias: &[f32], 
     let n = bias.len();
     let work = x.row_value.len() * n;
     split::rows(threads, work, &mut z[..x.rows * n], n, 1, &|r0, block| {
+        #[cfg(target_arch = "x86_64")]
+        if cpu::level() == Level::Avx512 {
+            // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
+            return unsafe { sparse_avx512::forward(x, r0, w, bias, block) };
+        }
         cpu::dispatch(
             #[inline(always)]
             || {
@@ -546,6 +577,10 @@ mod tests {
             // AVX-512 (with (9, 300, 32) above).
             (12, 256, 32),
             (1, 600, 32),
+            // Below the packed path: AVX-512 tiles of 8 and 5 rows on two 32-column panels,
+            // then 6 edge columns; an empty inner index.
+            (13, 7, 70),
+            (5, 0, 40),
         ];
         let start = cpu::level();
         for level in Level::ALL.into_iter().filter(|l| l.available()) {
@@ -616,9 +651,15 @@ mod tests {
 
     #[test]
     fn sparse_kernels_match_dense_products() {
-        for n in [20, 64, 130] {
-            sparse_case(6, 9, n);
+        // Widths made of every AVX-512 block (128, 64, 32, 16 and a masked rest), on every level.
+        let start = cpu::level();
+        for level in Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            for n in [20, 64, 130, 250] {
+                sparse_case(6, 9, n);
+            }
         }
+        cpu::set_level(start);
     }
 
     fn sparse_case(rows: usize, feats: usize, n: usize) {

@@ -10,7 +10,7 @@
 use super::Strided;
 use super::packed::ZMM_C;
 #[cfg(target_arch = "x86_64")]
-use super::packed::{Panel, kloop_avx512};
+use super::packed::{Panel, ZMM_R, kloop_avx512};
 
 /// Most output rows held in registers: 12 x 2 accumulators, 2 for `b`, 1 broadcast.
 pub(super) const MAX_ROWS: usize = 12;
@@ -34,7 +34,7 @@ pub(super) unsafe fn gemm(
         ($($m:literal)+) => {
             match m {
                 // SAFETY: the caller's promise (AVX-512 F).
-                $($m => unsafe { gemm_m::<$m>(kdim, a, b, init, out) },)+
+                $($m => unsafe { gemm_m::<$m>(kdim, a, b, COLS, init, out, COLS) },)+
                 _ => unreachable!("at most {MAX_ROWS} rows"),
             }
         };
@@ -42,8 +42,52 @@ pub(super) unsafe fn gemm(
     rows!(1 2 3 4 5 6 7 8 9 10 11 12)
 }
 
-/// [`gemm`] for `M` rows: the output starts from `init` (or zero) and goes through
-/// `packed::kloop_avx512` once, `a` read in place.
+/// The products below the packed path's size on AVX-512: every whole 32-column panel of `out`
+/// in tiles of up to 8 x 32 (16 registers of accumulators, as the packed path's tile), `a` and
+/// `b` read in place. Returns the columns done (`n` rounded down to 32); the caller does the
+/// rest. The generic 4 x 16 tiles of the other paths hold a quarter of what AVX-512 can:
+/// 784-128-64-10's second layer (32 x 128 x 64) took 8.7 µs through them.
+///
+/// # Safety
+/// The CPU must have AVX-512 F.
+#[cfg(target_arch = "x86_64")]
+pub(super) unsafe fn tiles(
+    m: usize,
+    kdim: usize,
+    n: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    init: Option<&[f32]>,
+    out: &mut [f32],
+) -> usize {
+    let full_cols = if kdim == 0 { 0 } else { n - n % COLS };
+    for j in (0..full_cols).step_by(COLS) {
+        let mut i = 0;
+        while i < m {
+            let rows = (m - i).min(ZMM_R);
+            let a = Strided {
+                data: &a.data[i * a.row..],
+                ..a
+            };
+            let (b, init, out) = (&b[j..], init.map(|bias| &bias[j..]), &mut out[i * n + j..]);
+            macro_rules! rows {
+                ($($m:literal)+) => {
+                    match rows {
+                        // SAFETY: the caller's promise (AVX-512 F).
+                        $($m => unsafe { gemm_m::<$m>(kdim, a, b, n, init, out, n) },)+
+                        _ => unreachable!("at most {ZMM_R} rows"),
+                    }
+                };
+            }
+            rows!(1 2 3 4 5 6 7 8);
+            i += rows;
+        }
+    }
+    full_cols
+}
+
+/// `M` rows by 32 columns of `out` (rows `out_step` apart): `init` (or zero), then
+/// `packed::kloop_avx512` once, `a` read in place and `b` as rows `b_step` apart.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
@@ -52,8 +96,10 @@ unsafe fn gemm_m<const M: usize>(
     kdim: usize,
     a: Strided<'_>,
     b: &[f32],
+    b_step: usize,
     init: Option<&[f32]>,
     out: &mut [f32],
+    out_step: usize,
 ) {
     let mut acc = [[0f32; COLS]; M];
     if let Some(bias) = init {
@@ -66,6 +112,8 @@ unsafe fn gemm_m<const M: usize>(
         step_p: a.col,
     };
     // SAFETY: the caller's promise (AVX-512 F); `kloop_avx512` checks every bound.
-    unsafe { kloop_avx512::<M>(kdim, panel, b, acc.as_flattened_mut()) };
-    out[..M * COLS].copy_from_slice(acc.as_flattened());
+    unsafe { kloop_avx512::<M>(kdim, panel, b, b_step, acc.as_flattened_mut()) };
+    for (r, row) in acc.iter().enumerate() {
+        out[r * out_step..r * out_step + COLS].copy_from_slice(row);
+    }
 }

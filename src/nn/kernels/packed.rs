@@ -209,7 +209,7 @@ impl Block<'_> {
             debug_assert_eq!(super::super::cpu::level(), super::super::cpu::Level::Avx512);
             // SAFETY: an 8 x 32 tile is only requested on the AVX-512 level
             // (`super::gemm_packed`), which the CPU has.
-            unsafe { kloop_avx512::<ZMM_R>(self.kc, a, b, acc.as_flattened_mut()) };
+            unsafe { kloop_avx512::<ZMM_R>(self.kc, a, b, ZMM_C, acc.as_flattened_mut()) };
         } else {
             kloop::<R, C>(self.kc, a.a, b, &mut acc);
         }
@@ -261,7 +261,8 @@ fn kloop<const R: usize, const C: usize>(kc: usize, a: &[f32], b: &[f32], acc: &
 
 /// [`kloop`] for `M` rows by 32 columns in AVX-512 registers (`M` = 8 for the packed tile,
 /// up to 12 for `super::few_rows`), `a` read from a packed panel or in place through the
-/// panel's strides, `b` as `kc` rows of 32: the same fused roundings, in the same order.
+/// panel's strides, `b` as `kc` rows of 32 values each `b_step` apart (32 for a packed panel,
+/// the matrix's width in place): the same fused roundings, in the same order.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
@@ -271,6 +272,7 @@ pub(super) unsafe fn kloop_avx512<const M: usize>(
     kc: usize,
     a: Panel<'_>,
     b: &[f32],
+    b_step: usize,
     acc: &mut [f32],
 ) {
     use std::arch::x86_64::{
@@ -278,9 +280,10 @@ pub(super) unsafe fn kloop_avx512<const M: usize>(
     };
     let Panel { a, step_r, step_p } = a;
     assert!(kc > 0 && (M - 1) * step_r + (kc - 1) * step_p < a.len());
-    let (b, acc) = (&b[..kc * ZMM_C], &mut acc[..M * ZMM_C]);
-    // SAFETY (every load and store): in bounds of `acc` (M rows of 32), of `b` (kc x 32) and of
-    // `a` (its last element read is the one checked above), by the checks above.
+    let (b, acc) = (&b[..(kc - 1) * b_step + ZMM_C], &mut acc[..M * ZMM_C]);
+    // SAFETY (every load and store): in bounds of `acc` (M rows of 32), of `b` (kc rows of 32,
+    // `b_step` apart) and of `a` (its last element read is the one checked above), by the
+    // checks above.
     unsafe {
         let rows: [*const f32; M] = std::array::from_fn(|r| a.as_ptr().add(r * step_r));
         let mut v = [[_mm512_set1_ps(0.0); 2]; M];
@@ -291,7 +294,7 @@ pub(super) unsafe fn kloop_avx512<const M: usize>(
             ];
         }
         for p in 0..kc {
-            let bp = b.as_ptr().add(p * ZMM_C);
+            let bp = b.as_ptr().add(p * b_step);
             let (b0, b1): (__m512, __m512) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
             for (vr, row) in v.iter_mut().zip(rows) {
                 let av = _mm512_set1_ps(*row.add(p * step_p));
