@@ -277,16 +277,11 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
 #[inline(always)]
 fn sparse_rows(out: &mut [f32], init: Option<&[f32]>, idx: &[u32], values: &[f32], m: &[f32]) {
     let n = out.len();
-    if idx.is_empty() || (cfg!(target_arch = "x86_64") && cpu::level() == Level::Avx512) {
+    if idx.is_empty() {
+        // Common: pixels that are dark in the whole batch.
         match init {
             Some(init) => out.copy_from_slice(init),
             None => out.fill(0.0),
-        }
-        // Empty: common, pixels that are dark in the whole batch.
-        #[cfg(target_arch = "x86_64")]
-        if !idx.is_empty() {
-            // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
-            unsafe { sparse_avx512::accumulate(out, idx, values, m, n, 0) };
         }
         return;
     }
@@ -358,6 +353,11 @@ pub fn sparse_weight_grad_split(threads: usize, x: &Batch, g: &[f32], dw: &mut [
     let n = dw.len() / x.features;
     let work = x.col_value.len() * n;
     split::rows(threads, work, dw, n, 1, &|k0, block| {
+        #[cfg(target_arch = "x86_64")]
+        if cpu::level() == Level::Avx512 {
+            // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
+            return unsafe { sparse_avx512::weight_grad(x, k0, g, n, block) };
+        }
         cpu::dispatch(
             #[inline(always)]
             || {
