@@ -658,6 +658,8 @@ mod tests {
             for n in [20, 64, 130, 250] {
                 sparse_case(6, 9, n);
             }
+            // More rows than the AVX-512 forward's group, more inputs than its tile.
+            sparse_case(300, 150, 40);
         }
         cpu::set_level(start);
     }
@@ -669,7 +671,7 @@ mod tests {
                 *v = 0.0;
             }
         }
-        let batch = Batch::from_dense(feats, &x, &[0; 6]);
+        let batch = Batch::from_dense(feats, &x, &vec![0; rows]);
         let w = values(feats * n, 5);
         let bias = values(n, 6);
         let mut z = vec![0.0; rows * n];
