@@ -115,13 +115,15 @@ const TILE_K: usize = 64;
 const TILE_J: usize = 128;
 
 /// The sparse first layer's forward product for batch rows `r0..` (as many as `z` holds):
-/// `z[r] = bias + sum_e value_e * w[col_e]` over row `r0 + r`'s entries, inputs ascending.
+/// `z[r] = bias + sum_e value_e * w[col_e]` over row `r0 + r`'s entries, inputs ascending (as
+/// every fill of a batch stores them; entries out of order are all still added, each tile
+/// taking the leading ones below its end).
 ///
 /// Row by row, every entry read a weight row from L2 (784 x 128 weights are 392 KiB) into a
-/// chain of fused multiply-adds. Here the weights are
-/// taken in tiles of `TILE_K` inputs by `TILE_J` outputs, and each row of a group adds its
-/// entries within the tile to its outputs (loaded, accumulated in registers, stored): the
-/// same fused roundings in the same order, the tile read from L1.
+/// chain of fused multiply-adds. Here the weights are taken in tiles of `TILE_K` inputs by
+/// `TILE_J` outputs, and each row of a group adds its entries within the tile to its outputs
+/// (loaded, accumulated in registers, stored): the same fused roundings in the same order, the
+/// tile read from L1.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
