@@ -29,6 +29,16 @@ pub const TC: usize = 16;
 /// take the packed path: below, copying the operands costs more than it saves (and the default
 /// job's products, 2^18 multiply-adds at most, keep the kernel the instruction gate measures).
 pub const PACKED_MIN_WORK: usize = 1 << 20;
+/// On AVX-512, products of at most this many rows whose inner and output dimensions are both
+/// at least [`IN_PLACE_MIN_WIDTH`] skip the packed path for `few_rows::tiles`, which reads `b`
+/// in place: packing copies all of `b` for two row tiles' use. 784-1024-1024-10 at batch 32 on
+/// 2 threads (its 32 x 1024 x 1024 forward and input-gradient products split into blocks of 16
+/// rows), 6 rounds side by side: paired ratio 0.920 (0.871 to 1.137). Blocks of 32 rows (one
+/// thread) were not faster in place (1.024), and every product of at most 32 rows in place made
+/// the CNN slower (1.077, its 32 x 1600 x 64 and 32 x 64 x 1600).
+const IN_PLACE_MAX_ROWS: usize = 16;
+/// See [`IN_PLACE_MAX_ROWS`].
+const IN_PLACE_MIN_WIDTH: usize = 512;
 /// See [`PACKED_MIN_WORK`]: a dimension this small (conv1's 9-value patches, its 9-row kernel
 /// gradient) leaves too little work per copied value.
 pub const PACKED_MIN_DIM: usize = 16;
@@ -72,7 +82,10 @@ pub fn gemm(
     out: &mut [f32],
 ) {
     assert!(b.len() >= kdim * n && out.len() >= m * n);
-    if m * kdim * n >= PACKED_MIN_WORK && m.min(kdim).min(n) >= PACKED_MIN_DIM {
+    let wide_in_place = m <= IN_PLACE_MAX_ROWS
+        && kdim.min(n) >= IN_PLACE_MIN_WIDTH
+        && cpu::level() == Level::Avx512;
+    if m * kdim * n >= PACKED_MIN_WORK && m.min(kdim).min(n) >= PACKED_MIN_DIM && !wide_in_place {
         return gemm_packed(m, kdim, n, a, b, init, out);
     }
     #[cfg(target_arch = "x86_64")]
@@ -581,6 +594,8 @@ mod tests {
             // then 6 edge columns; an empty inner index.
             (13, 7, 70),
             (5, 0, 40),
+            // Few rows, wide both ways: in place on AVX-512, above the packed size.
+            (16, 520, 530),
         ];
         let start = cpu::level();
         for level in Level::ALL.into_iter().filter(|l| l.available()) {
