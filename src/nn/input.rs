@@ -207,10 +207,10 @@ fn push_nonzero_tail(image: &[u8], from: usize, col: &mut Vec<u32>, value: &mut 
 /// indices and values are compressed to the front of a vector and stored whole (16 lanes,
 /// only the first `popcount` kept), which needs 16 entries of spare room.
 ///
-/// Written to keep off port 5 of Intel cores, which takes every shuffle and compression (a
-/// first version, converting through f64, was bound there at 14 cycles per 16 pixels): the
-/// values are `p * (1/255)` corrected by one fused residual step, which gives the correctly
-/// rounded `p / 255` ([`SCALE`]) for every byte (tested on all 256), in the FMA units.
+/// The values are `p * (1/255)` corrected by one fused residual step, which gives the correctly
+/// rounded `p / 255` ([`SCALE`]) for every byte (tested on all 256) in the FMA units; a first
+/// version converting through f64 took more shuffles (issued on one port of Intel cores); the
+/// corrected product made the whole command 0.972 of its time (paired ratio).
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.

@@ -11,25 +11,29 @@ use std::arch::x86_64::{
     _mm512_set1_ps,
 };
 
-/// `out[c] (+)= sum_e values[e] * m[idx[e] * n + j0 + c]` for every `c < out.len()`, over the
-/// leading entries whose index is below `limit` (all of them when `limit` is `u32::MAX`), in
-/// order, each a fused multiply-add (`m` row-major, rows `n` long); the sums start from `out`
-/// when `LOAD`, from zero otherwise. Returns the entries used. Unchecked.
+/// A run of sparse entries against a dense row-major matrix `m` (rows `n` long): entry `e`
+/// adds `values[e]` times row `idx[e]` of `m` from column `j0`, for the leading entries whose
+/// index is below `limit` (all of them when it is `u32::MAX`).
+#[derive(Clone, Copy)]
+struct Entries<'a> {
+    idx: &'a [u32],
+    values: &'a [f32],
+    m: &'a [f32],
+    n: usize,
+    j0: usize,
+    limit: u32,
+}
+
+/// `out[c] (+)= sum_e values[e] * m[idx[e] * n + j0 + c]` for every `c < out.len()` over `e`'s
+/// entries, in order, each a fused multiply-add; the sums start from `out` when `LOAD`, from
+/// zero otherwise. Returns the entries used. Unchecked.
 ///
 /// # Safety
 /// AVX-512 F; `j0 + out.len() <= n`; `values` at least as long as `idx`; every index read (the
 /// leading ones below `limit`) a row of `m`.
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn accumulate_until<const LOAD: bool>(
-    out: &mut [f32],
-    idx: &[u32],
-    values: &[f32],
-    m: &[f32],
-    n: usize,
-    j0: usize,
-    limit: u32,
-) -> usize {
+unsafe fn accumulate_until<const LOAD: bool>(out: &mut [f32], e: Entries<'_>) -> usize {
     let width = out.len();
     let (mut c, mut used) = (0, 0);
     // SAFETY: the caller's contract; every block lies within `out`.
@@ -37,10 +41,10 @@ unsafe fn accumulate_until<const LOAD: bool>(
         while c < width {
             let step;
             (step, used) = match width - c {
-                128.. => block::<8, LOAD>(out, c, 16, idx, values, m, n, j0, limit),
-                64.. => block::<4, LOAD>(out, c, 16, idx, values, m, n, j0, limit),
-                32.. => block::<2, LOAD>(out, c, 16, idx, values, m, n, j0, limit),
-                rest => block::<1, LOAD>(out, c, rest.min(16), idx, values, m, n, j0, limit),
+                128.. => block::<8, LOAD>(out, c, 16, e),
+                64.. => block::<4, LOAD>(out, c, 16, e),
+                32.. => block::<2, LOAD>(out, c, 16, e),
+                rest => block::<1, LOAD>(out, c, rest.min(16), e),
             };
             c += step;
         }
@@ -49,26 +53,27 @@ unsafe fn accumulate_until<const LOAD: bool>(
 }
 
 /// `V` vectors of outputs from `out[c..]`, the last holding `last` lanes (1..=16): loaded (or
-/// zero unless `LOAD`), accumulated over the leading entries whose index is below `limit`,
-/// stored. Returns the outputs done and the entries used.
+/// zero unless `LOAD`), accumulated over `e`'s entries, stored. Returns the outputs done and
+/// the entries used.
 ///
 /// # Safety
-/// AVX-512 F; `c + 16 (V - 1) + last <= out.len()`, `j0 + out.len() <= n`, every index read a
-/// row of `m`, `values` at least as long as `idx`.
+/// As [`accumulate_until`], and `c + 16 (V - 1) + last <= out.len()`.
 #[target_feature(enable = "avx512f")]
 #[inline]
-#[allow(clippy::too_many_arguments)]
 unsafe fn block<const V: usize, const LOAD: bool>(
     out: &mut [f32],
     c: usize,
     last: usize,
-    idx: &[u32],
-    values: &[f32],
-    m: &[f32],
-    n: usize,
-    j0: usize,
-    limit: u32,
+    e: Entries<'_>,
 ) -> (usize, usize) {
+    let Entries {
+        idx,
+        values,
+        m,
+        n,
+        j0,
+        limit,
+    } = e;
     let masks: [__mmask16; V] = std::array::from_fn(|t| {
         if t + 1 < V {
             !0
@@ -76,7 +81,7 @@ unsafe fn block<const V: usize, const LOAD: bool>(
             (!0u32 >> (32 - last)) as u16
         }
     });
-    let mut e = 0;
+    let mut used = 0;
     // SAFETY: the masked loads and stores touch only lanes inside `out` and inside the indexed
     // rows of `m` (the caller's contract).
     unsafe {
@@ -86,20 +91,20 @@ unsafe fn block<const V: usize, const LOAD: bool>(
             false => _mm512_set1_ps(0.0),
         });
         let base = m.as_ptr().add(j0 + c);
-        while e < idx.len() && *idx.get_unchecked(e) < limit {
-            let row = base.add(*idx.get_unchecked(e) as usize * n);
-            let v = _mm512_set1_ps(*values.get_unchecked(e));
+        while used < idx.len() && *idx.get_unchecked(used) < limit {
+            let row = base.add(*idx.get_unchecked(used) as usize * n);
+            let v = _mm512_set1_ps(*values.get_unchecked(used));
             for t in 0..V {
                 let w = _mm512_maskz_loadu_ps(masks[t], row.add(16 * t));
                 acc[t] = _mm512_fmadd_ps(v, w, acc[t]);
             }
-            e += 1;
+            used += 1;
         }
         for t in 0..V {
             _mm512_mask_storeu_ps(o.add(16 * t), masks[t], acc[t]);
         }
     }
-    (16 * (V - 1) + last, e)
+    (16 * (V - 1) + last, used)
 }
 
 /// Batch rows whose entry cursors [`forward`] keeps at once (on the stack): each group reads
@@ -151,18 +156,16 @@ pub(super) unsafe fn forward(x: &Batch, r0: usize, w: &[f32], bias: &[f32], z: &
                     let start = cursor[g];
                     if cols.get(start).is_some_and(|&c| (c as usize) < k1) {
                         let o = (g0 + g) * n + j0;
-                        // SAFETY: the caller's promise (AVX-512 F); bounds checked above.
-                        cursor[g] += unsafe {
-                            accumulate_until::<true>(
-                                &mut z[o..o + width],
-                                &cols[start..],
-                                &values[start..],
-                                w,
-                                n,
-                                j0,
-                                k1 as u32,
-                            )
+                        let e = Entries {
+                            idx: &cols[start..],
+                            values: &values[start..],
+                            m: w,
+                            n,
+                            j0,
+                            limit: k1 as u32,
                         };
+                        // SAFETY: the caller's promise (AVX-512 F); bounds checked above.
+                        cursor[g] += unsafe { accumulate_until::<true>(&mut z[o..o + width], e) };
                     }
                 }
             }
@@ -197,8 +200,16 @@ pub(super) unsafe fn weight_grad(x: &Batch, k0: usize, g: &[f32], n: usize, dw: 
             // Common: an input that is 0 in the whole batch.
             out.fill(0.0);
         } else {
+            let e = Entries {
+                idx: rows,
+                values,
+                m: g,
+                n,
+                j0: 0,
+                limit: u32::MAX,
+            };
             // SAFETY: the caller's promise (AVX-512 F); bounds checked above.
-            unsafe { accumulate_until::<false>(out, rows, values, g, n, 0, u32::MAX) };
+            unsafe { accumulate_until::<false>(out, e) };
         }
     }
 }
