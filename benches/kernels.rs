@@ -334,6 +334,39 @@ fn large_products(c: &mut Criterion) {
     g.finish();
 }
 
+/// The sparse first layer at the wide networks' shapes (784 inputs to 512 or 1024 outputs, batch
+/// 32 and 256), real MNIST images when `$ACTBENCH_DATA_DIR` is set (random ones at MNIST's 19%
+/// density otherwise), operands cache-line aligned as in training; throughput counts 2 FLOP per
+/// non-zero input and output.
+fn sparse_wide(c: &mut Criterion) {
+    let _ftz = actbench::nn::FlushDenormals::new();
+    let split = real_images(Dataset::Mnist).unwrap_or_else(|| random_images(512, 784, 0.19, 9));
+    let mut g = c.benchmark_group("sparse_wide");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(1));
+    for rows in [32, 256] {
+        let idx: Vec<usize> = (0..rows).collect();
+        let mut batch = Batch::default();
+        batch.fill(split.all(), &idx);
+        for n in [512, 1024] {
+            let mut w = actbench::nn::AlignedVec::zeros(784 * n);
+            w.copy_from_slice(&values(784 * n));
+            let bias = values(n);
+            let mut z = actbench::nn::AlignedVec::zeros(rows * n);
+            let mut dw = actbench::nn::AlignedVec::zeros(784 * n);
+            g.throughput(Throughput::Elements(2 * (batch.row_value.len() * n) as u64));
+            g.bench_function(format!("forward_{rows}x784x{n}"), |b| {
+                b.iter(|| kernels::sparse_forward(black_box(&batch), &w, &bias, &mut z))
+            });
+            g.bench_function(format!("weight_grad_784x{rows}x{n}"), |b| {
+                b.iter(|| kernels::sparse_weight_grad(black_box(&batch), &z, &mut dw))
+            });
+        }
+    }
+    g.finish();
+}
+
 /// `n` images of `features` pixels, each pixel lit (1..=255) with probability `density`.
 fn random_images(n: usize, features: usize, density: f64, seed: u64) -> Split {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -530,7 +563,8 @@ criterion_group!(
     products,
     optimizer,
     split_across_threads,
-    large_products
+    large_products,
+    sparse_wide
 );
 criterion_group! {
     name = cpu_time;

@@ -673,8 +673,11 @@ mod tests {
             for n in [20, 64, 130, 250] {
                 sparse_case(6, 9, n);
             }
-            // More rows than the AVX-512 forward's group, more inputs than its tile.
+            // More rows than the AVX-512 forward's group and the weight gradient's row tile,
+            // more inputs than the forward's tile; outputs in one tile, then wider than a tile
+            // (the AVX-512 kernels copy such tiles side by side) with a partial last tile.
             sparse_case(300, 150, 40);
+            sparse_case(300, 150, 250);
         }
         cpu::set_level(start);
     }
@@ -682,7 +685,8 @@ mod tests {
     fn sparse_case(rows: usize, feats: usize, n: usize) {
         let mut x = values(rows * feats, 4);
         for (i, v) in x.iter_mut().enumerate() {
-            if i % 3 != 0 {
+            // Every input 5 of 7 is 0 in the whole batch.
+            if i % 3 != 0 || i % feats % 7 == 5 {
                 *v = 0.0;
             }
         }
