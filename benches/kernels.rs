@@ -334,6 +334,23 @@ fn large_products(c: &mut Criterion) {
     g.finish();
 }
 
+/// `kernels::transpose` at the backward pass's shapes (`g` and `W g^T` of the wide networks at
+/// batch 256, and of the default network at batch 32); `ACTBENCH_CPU` picks the path.
+fn transposes(c: &mut Criterion) {
+    let mut g = c.benchmark_group("transpose");
+    g.warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(1));
+    for (rows, cols) in [(256, 512), (512, 256), (256, 1024), (1024, 256), (32, 128)] {
+        let m = values(rows * cols);
+        let mut out = vec![0.0; rows * cols];
+        g.throughput(Throughput::Elements((rows * cols) as u64));
+        g.bench_function(format!("{rows}x{cols}"), |b| {
+            b.iter(|| kernels::transpose(black_box(&m), rows, cols, &mut out))
+        });
+    }
+    g.finish();
+}
+
 /// The sparse first layer at the wide networks' shapes (784 inputs to 512 or 1024 outputs, batch
 /// 32 and 256), real MNIST images when `$ACTBENCH_DATA_DIR` is set (random ones at MNIST's 19%
 /// density otherwise), operands cache-line aligned as in training; throughput counts 2 FLOP per
@@ -564,7 +581,8 @@ criterion_group!(
     optimizer,
     split_across_threads,
     large_products,
-    sparse_wide
+    sparse_wide,
+    transposes
 );
 criterion_group! {
     name = cpu_time;

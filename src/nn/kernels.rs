@@ -15,6 +15,8 @@ mod few_rows;
 mod packed;
 #[cfg(target_arch = "x86_64")]
 mod sparse_avx512;
+#[cfg(target_arch = "x86_64")]
+mod transpose_avx512;
 
 /// Inner indices from which a product of at most 12 rows and 32 columns keeps its whole output
 /// in AVX-512 registers (`kernels/few_rows.rs`): conv1's kernel gradient.
@@ -391,6 +393,11 @@ pub fn sparse_weight_grad_split(threads: usize, x: &Batch, g: &[f32], dw: &mut [
 /// 784-1024-1024-10 epoch at batch 256 was this loop).
 pub fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
     let (m, out) = (&m[..rows * cols], &mut out[..rows * cols]);
+    #[cfg(target_arch = "x86_64")]
+    if cpu::level() == Level::Avx512 {
+        // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
+        return unsafe { transpose_avx512::transpose(m, rows, cols, out) };
+    }
     for i0 in (0..rows).step_by(TRANSPOSE_BLOCK) {
         let i1 = (i0 + TRANSPOSE_BLOCK).min(rows);
         for j0 in (0..cols).step_by(TRANSPOSE_BLOCK) {
@@ -639,29 +646,37 @@ mod tests {
         let mut t = vec![0.0; 6];
         transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3, &mut t);
         assert_eq!(t, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
-        // Shapes below, at and across the block size, against the definition.
-        for (rows, cols) in [
-            (1, 1),
-            (1, 40),
-            (40, 1),
-            (16, 16),
-            (17, 33),
-            (64, 31),
-            (100, 257),
-        ] {
-            let m = values(rows * cols, 5);
-            let mut t = vec![f32::NAN; rows * cols];
-            transpose(&m, rows, cols, &mut t);
-            for i in 0..rows {
-                for j in 0..cols {
-                    assert_eq!(
-                        t[j * rows + i],
-                        m[i * cols + j],
-                        "{rows}x{cols} at ({i}, {j})"
-                    );
+        // Shapes below, at and across the block size (the AVX-512 path's 16 x 16 register
+        // blocks), against the definition, with every value distinct, on every level.
+        let start = cpu::level();
+        for level in Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            for (rows, cols) in [
+                (1, 1),
+                (1, 40),
+                (40, 1),
+                (16, 16),
+                (17, 33),
+                (48, 32),
+                (64, 31),
+                (100, 257),
+            ] {
+                let m: Vec<f32> = (0..rows * cols).map(|v| v as f32).collect();
+                let mut t = vec![f32::NAN; rows * cols];
+                transpose(&m, rows, cols, &mut t);
+                for i in 0..rows {
+                    for j in 0..cols {
+                        assert_eq!(
+                            t[j * rows + i],
+                            m[i * cols + j],
+                            "{} {rows}x{cols} at ({i}, {j})",
+                            level.name()
+                        );
+                    }
                 }
             }
         }
+        cpu::set_level(start);
     }
 
     #[test]
