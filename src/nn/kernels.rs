@@ -338,6 +338,26 @@ pub fn sparse_forward(x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
 pub fn sparse_forward_split(threads: usize, x: &Batch, w: &[f32], bias: &[f32], z: &mut [f32]) {
     let n = bias.len();
     let work = x.row_value.len() * n;
+    #[cfg(target_arch = "x86_64")]
+    if cpu::level() == Level::Avx512
+        && threads > 1
+        && work >= split::MIN_SPLIT_WORK
+        && n >= 2 * threads * sparse_avx512::TILE_J
+    {
+        // Blocks of whole 128-output tiles instead of batch rows: each thread reads (at batch
+        // 256 also copies) only its own columns of the weights, where every thread read all
+        // of them for its rows.
+        let tiles = n.div_ceil(sparse_avx512::TILE_J);
+        let rows = x.rows;
+        let z = split::Pieces::new(&mut z[..rows * n], 1);
+        split::for_each_part(threads, &|p| {
+            let edge = |p: usize| (tiles * p / threads * sparse_avx512::TILE_J).min(n);
+            // SAFETY: the level is `avx512` only when the CPU has AVX-512 F; the parts'
+            // column ranges are disjoint.
+            unsafe { sparse_avx512::forward_cols(x, 0..rows, w, bias, &z, edge(p)..edge(p + 1)) }
+        });
+        return;
+    }
     split::rows(threads, work, &mut z[..x.rows * n], n, 1, &|r0, block| {
         #[cfg(target_arch = "x86_64")]
         if cpu::level() == Level::Avx512 {
@@ -693,6 +713,40 @@ mod tests {
             // (the AVX-512 kernels copy such tiles side by side) with a partial last tile.
             sparse_case(300, 150, 40);
             sparse_case(300, 150, 250);
+        }
+        cpu::set_level(start);
+    }
+
+    #[test]
+    fn sparse_forward_split_over_threads_matches_one_thread() {
+        // Wide enough for the AVX-512 path's blocks of output columns (two tiles of 128 per
+        // thread at least; 520 has a partial last tile), with and without copied weight tiles
+        // (more or fewer than 64 rows); rows blocks otherwise. On every level.
+        let start = cpu::level();
+        let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
+        for level in Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            for (rows, n) in [(300, 520), (40, 1024), (300, 1024)] {
+                let feats = 150;
+                let mut x = values(rows * feats, 4);
+                for (i, v) in x.iter_mut().enumerate() {
+                    if i % 3 != 0 || i % feats % 7 == 5 {
+                        *v = 0.0;
+                    }
+                }
+                let batch = Batch::from_dense(feats, &x, &vec![0; rows]);
+                assert!(batch.row_value.len() * n >= split::MIN_SPLIT_WORK);
+                let (w, bias) = (values(feats * n, 5), values(n, 6));
+                let mut one = vec![0.0; rows * n];
+                sparse_forward(&batch, &w, &bias, &mut one);
+                assert_eq!(one, naive(rows, feats, n, &x, &w, &bias));
+                for team in &teams {
+                    let threads = team.threads();
+                    let mut z = vec![f32::NAN; rows * n];
+                    team.install(|| sparse_forward_split(threads, &batch, &w, &bias, &mut z));
+                    assert_eq!(z, one, "{} {rows}x{n} on {threads}", level.name());
+                }
+            }
         }
         cpu::set_level(start);
     }

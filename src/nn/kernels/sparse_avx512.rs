@@ -6,10 +6,12 @@
 //! ([`forward`]).
 
 use crate::nn::input::Batch;
+use crate::nn::split::Pieces;
 use std::arch::x86_64::{
     __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
     _mm512_set1_ps,
 };
+use std::ops::Range;
 
 /// A run of sparse entries against a dense row-major matrix `m` (rows `n` long) whose first
 /// row is index `row0`: entry `e` adds `values[e]` times row `idx[e] - row0` of `m` from
@@ -120,7 +122,7 @@ const GROUP: usize = 256;
 /// µs untiled, tiles of 16, 32, 64, 128 and 256 inputs 18.4, 14.5, 13.6, 13.3 and 14.0 µs.
 const TILE_K: usize = 64;
 /// Outputs per tile of [`forward`]: 8 registers.
-const TILE_J: usize = 128;
+pub(super) const TILE_J: usize = 128;
 
 /// The sparse first layer's forward product for batch rows `r0..` (as many as `z` holds):
 /// `z[r] = bias + sum_e value_e * w[col_e]` over row `r0 + r`'s entries, inputs ascending (as
@@ -141,9 +143,41 @@ const TILE_J: usize = 128;
 pub(super) unsafe fn forward(x: &Batch, r0: usize, w: &[f32], bias: &[f32], z: &mut [f32]) {
     let n = bias.len();
     let rows = z.len() / n.max(1);
-    assert!(w.len() >= x.features * n);
-    for row in z.chunks_exact_mut(n.max(1)) {
-        row.copy_from_slice(bias);
+    let z = Pieces::new(z, 1);
+    // SAFETY: the caller's promise; this thread holds all of `z`.
+    unsafe { forward_cols(x, r0..r0 + rows, w, bias, &z, 0..n) }
+}
+
+/// [`forward`] for the batch rows `rows` and the outputs `cols` only (`cols.start` a multiple
+/// of `TILE_J`), into `z`, which holds the rows from `rows.start` on, `bias.len()` values each:
+/// the same values as [`forward`] in those places. Several threads can fill one `z` this way,
+/// each with its own columns, each reading only its columns of `w`.
+///
+/// # Safety
+/// The CPU must have AVX-512 F, and no other thread may touch `z`'s places in `rows` x `cols`
+/// meanwhile.
+///
+/// # Panics
+/// As [`forward`], or if `cols` is past the outputs or `z` too short for `rows`.
+pub(super) unsafe fn forward_cols(
+    x: &Batch,
+    rows: Range<usize>,
+    w: &[f32],
+    bias: &[f32],
+    z: &Pieces<'_, f32>,
+    cols: Range<usize>,
+) {
+    let (n, r0) = (bias.len(), rows.start);
+    let rows = rows.len();
+    assert!(w.len() >= x.features * n && cols.end <= n && cols.start.is_multiple_of(TILE_J));
+    // The row segments of `z` this call owns (the caller's promise); `Pieces::range` checks
+    // the bounds.
+    let segment = |r: usize, j0: usize, width: usize| {
+        // SAFETY: within `rows` x `cols`, taken one at a time on this thread.
+        unsafe { z.range(r * n + j0, r * n + j0 + width) }
+    };
+    for r in 0..rows {
+        segment(r, cols.start, cols.len()).copy_from_slice(&bias[cols.clone()]);
     }
     // Rows of `w` wider than a tile lie a power of two apart at the usual widths (2 KiB at 512
     // outputs, 4 KiB at 1024), so a tile read in place falls into a few L1 sets and does not
@@ -155,14 +189,16 @@ pub(super) unsafe fn forward(x: &Batch, r0: usize, w: &[f32], bias: &[f32], z: &
     for g0 in (0..rows).step_by(GROUP) {
         let group = (g0..(g0 + GROUP).min(rows)).map(|r| x.row_entries(r0 + r));
         let mut ascending = true;
-        for (cols, values) in group.clone() {
+        for (inputs, values) in group.clone() {
             // Every index read below is one of these, so a row of `w`.
-            assert!(values.len() == cols.len() && cols.iter().all(|&c| (c as usize) < x.features));
-            ascending &= cols.windows(2).all(|c| c[0] < c[1]);
+            assert!(
+                values.len() == inputs.len() && inputs.iter().all(|&c| (c as usize) < x.features)
+            );
+            ascending &= inputs.windows(2).all(|c| c[0] < c[1]);
         }
         let pack = n > TILE_J && rows - g0 > TILE_K && ascending;
-        for j0 in (0..n).step_by(TILE_J) {
-            let width = TILE_J.min(n - j0);
+        for j0 in cols.clone().step_by(TILE_J) {
+            let width = TILE_J.min(cols.end - j0);
             let mut cursor = [0usize; GROUP];
             for k1 in (TILE_K..x.features + TILE_K).step_by(TILE_K) {
                 let k0 = k1 - TILE_K;
@@ -175,12 +211,11 @@ pub(super) unsafe fn forward(x: &Batch, r0: usize, w: &[f32], bias: &[f32], z: &
                 } else {
                     (w, n, j0, 0)
                 };
-                for (g, (cols, values)) in group.clone().enumerate() {
+                for (g, (inputs, values)) in group.clone().enumerate() {
                     let start = cursor[g];
-                    if cols.get(start).is_some_and(|&c| (c as usize) < k1) {
-                        let o = (g0 + g) * n + j0;
+                    if inputs.get(start).is_some_and(|&c| (c as usize) < k1) {
                         let e = Entries {
-                            idx: &cols[start..],
+                            idx: &inputs[start..],
                             values: &values[start..],
                             m,
                             n: m_n,
@@ -190,7 +225,8 @@ pub(super) unsafe fn forward(x: &Batch, r0: usize, w: &[f32], bias: &[f32], z: &
                         };
                         // SAFETY: the caller's promise (AVX-512 F); bounds checked above: in a
                         // packed tile, ascending entries from the cursor on are at least `k0`.
-                        cursor[g] += unsafe { accumulate_until::<true>(&mut z[o..o + width], e) };
+                        let out = segment(g0 + g, j0, width);
+                        cursor[g] += unsafe { accumulate_until::<true>(out, e) };
                     }
                 }
             }
