@@ -188,15 +188,17 @@ pub(super) unsafe fn forward_cols(
     let mut tile = Tile([0.0; TILE_K * TILE_J]);
     for g0 in (0..rows).step_by(GROUP) {
         let group = (g0..(g0 + GROUP).min(rows)).map(|r| x.row_entries(r0 + r));
-        let mut ascending = true;
         for (inputs, values) in group.clone() {
             // Every index read below is one of these, so a row of `w`.
             assert!(
                 values.len() == inputs.len() && inputs.iter().all(|&c| (c as usize) < x.features)
             );
-            ascending &= inputs.windows(2).all(|c| c[0] < c[1]);
         }
-        let pack = n > TILE_J && rows - g0 > TILE_K && ascending;
+        let pack = n > TILE_J
+            && rows - g0 > TILE_K
+            && group
+                .clone()
+                .all(|(inputs, _)| inputs.windows(2).all(|c| c[0] < c[1]));
         for j0 in cols.clone().step_by(TILE_J) {
             let width = TILE_J.min(cols.end - j0);
             let mut cursor = [0usize; GROUP];
