@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use super::curves::EpochAxis;
 use super::{
     DrawResult, Figure, PlotError, draw_activation_key, finite_runs, render, series_colour,
+    tick_label,
 };
 use crate::results::LayerRow;
 use crate::results::read::read_layers;
@@ -262,6 +263,7 @@ impl LayersFigure {
                     .x_desc(self.x_desc())
                     .y_desc(y_desc)
                     .x_label_formatter(&|x| self.layer_label(*x))
+                    .y_label_formatter(&|y| tick_label(*y))
                     .y_labels(8)
                     .label_style(("sans-serif", 13))
                     .axis_desc_style(("sans-serif", 15))

@@ -280,6 +280,14 @@ fn padded_range(values: impl IntoIterator<Item = f64>, pad: f64) -> (f64, f64) {
     (lo - span * pad, hi + span * pad)
 }
 
+/// A linear axis's tick label: the value to six decimals, shortest form, and never "-0" (an
+/// axis padded below zero put a tick at -0.0 or -1e-17, which plotters labelled "-0.0").
+fn tick_label(v: f64) -> String {
+    let v = (v * 1e6).round() / 1e6;
+    // `+ 0.0` turns -0.0 into 0.0.
+    format!("{}", v + 0.0)
+}
+
 /// Splits a polyline into runs of finite points, so NaN/inf (e.g. a diverged loss) leave a gap
 /// instead of an error or a wild spike.
 fn finite_runs(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {

@@ -486,3 +486,37 @@ fn rewriting_replaces_the_file() {
     assert!(svg_texts(&fs::read_to_string(&out).unwrap()).contains(&"tanh".to_owned()));
     assert_eq!(file_names(dir.path()), ["act.svg"]);
 }
+
+#[test]
+fn tick_labels_are_short_and_never_negative_zero() {
+    for (v, want) in [
+        (-0.0, "0"),
+        (-1e-17, "0"),
+        (0.0, "0"),
+        (0.30000000000000004, "0.3"),
+        (0.05, "0.05"),
+        (0.25, "0.25"),
+        (-0.02, "-0.02"),
+        (1.0, "1"),
+    ] {
+        assert_eq!(tick_label(v), want, "{v:e}");
+    }
+}
+
+#[test]
+fn layer_plot_axis_padded_below_zero_has_no_negative_zero_tick() {
+    // A series of zero dead units (sigmoid) pads the axis below 0: its tick at 0 reads "0".
+    let csv = "activation,seed,model,epoch,layer,kind,units,sampled_batches,grad_rms,\
+weight_norm,update_ratio,dead_fraction,saturated_fraction,preact_mean,preact_std,dataset
+relu,42,mlp,1,1,dense,128,10,0.0035,15.8,0.0056,0.023,0.31,0.37,0.83,mnist
+relu,42,mlp,1,2,dense,64,10,0.0101,9.7,0.0034,0.047,0.26,0.68,1.32,mnist
+sigmoid,42,mlp,1,1,dense,128,10,0.0005,15.1,0.0040,0.0,0.008,0.1,0.9,mnist
+sigmoid,42,mlp,1,2,dense,64,10,0.0024,9.1,0.0030,0.0,0.0,0.2,1.1,mnist
+";
+    let rows = crate::results::read::layers_from_bytes(csv.as_bytes()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    plot_layers(&rows, dir.path()).unwrap();
+    let texts = svg_texts(&fs::read_to_string(dir.path().join("layers.svg")).unwrap());
+    assert!(texts.iter().any(|t| t == "0"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.starts_with("-0")), "{texts:?}");
+}
