@@ -563,6 +563,28 @@ mod tests {
         at
     }
 
+    /// Run `f` with each CPU level this machine has set in turn, then put the level back.
+    fn on_every_level(mut f: impl FnMut(Level)) {
+        let start = cpu::level();
+        for level in Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            f(level);
+        }
+        cpu::set_level(start);
+    }
+
+    /// `rows x feats` inputs, a third of them non-zero, and every input 5 of 7 zero in all
+    /// rows (a column without entries).
+    fn sparse_inputs(rows: usize, feats: usize) -> Vec<f32> {
+        let mut x = values(rows * feats, 4);
+        for (i, v) in x.iter_mut().enumerate() {
+            if i % 3 != 0 || i % feats % 7 == 5 {
+                *v = 0.0;
+            }
+        }
+        x
+    }
+
     /// Every product path on `m x k x n`, `a` row-major and transposed, with and without a
     /// bias, against the naive loop bit for bit.
     fn check_paths(m: usize, k: usize, n: usize) {
@@ -624,22 +646,17 @@ mod tests {
             // Few rows, wide both ways: in place on AVX-512, above the packed size.
             (16, 520, 530),
         ];
-        let start = cpu::level();
-        for level in Level::ALL.into_iter().filter(|l| l.available()) {
-            cpu::set_level(level);
+        on_every_level(|_| {
             for &(m, k, n) in &shapes {
                 check_paths(m, k, n);
             }
-        }
-        cpu::set_level(start);
+        });
     }
 
     #[test]
     fn bias_grad_sums_columns_in_row_order_for_every_block_width() {
         // Widths made of every register block (64, 32, 16) and a remainder, on every level.
-        let start = cpu::level();
-        for level in Level::ALL.into_iter().filter(|l| l.available()) {
-            cpu::set_level(level);
+        on_every_level(|_| {
             for (rows, n) in [
                 (1, 1),
                 (3, 15),
@@ -657,8 +674,7 @@ mod tests {
                     assert_eq!(d.to_bits(), want.to_bits(), "{rows}x{n} column {j}");
                 }
             }
-        }
-        cpu::set_level(start);
+        });
     }
 
     #[test]
@@ -668,9 +684,7 @@ mod tests {
         assert_eq!(t, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         // Shapes below, at and across the block size (the AVX-512 path's 16 x 16 register
         // blocks), against the definition, with every value distinct, on every level.
-        let start = cpu::level();
-        for level in Level::ALL.into_iter().filter(|l| l.available()) {
-            cpu::set_level(level);
+        on_every_level(|level| {
             for (rows, cols) in [
                 (1, 1),
                 (1, 40),
@@ -695,16 +709,13 @@ mod tests {
                     }
                 }
             }
-        }
-        cpu::set_level(start);
+        });
     }
 
     #[test]
     fn sparse_kernels_match_dense_products() {
         // Widths made of every AVX-512 block (128, 64, 32, 16 and a masked rest), on every level.
-        let start = cpu::level();
-        for level in Level::ALL.into_iter().filter(|l| l.available()) {
-            cpu::set_level(level);
+        on_every_level(|_| {
             for n in [20, 64, 130, 250] {
                 sparse_case(6, 9, n);
             }
@@ -713,8 +724,7 @@ mod tests {
             // (the AVX-512 kernels copy such tiles side by side) with a partial last tile.
             sparse_case(300, 150, 40);
             sparse_case(300, 150, 250);
-        }
-        cpu::set_level(start);
+        });
     }
 
     #[test]
@@ -722,18 +732,11 @@ mod tests {
         // Wide enough for the AVX-512 path's blocks of output columns (two tiles of 128 per
         // thread at least; 520 has a partial last tile), with and without copied weight tiles
         // (more or fewer than 64 rows); rows blocks otherwise. On every level.
-        let start = cpu::level();
         let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
-        for level in Level::ALL.into_iter().filter(|l| l.available()) {
-            cpu::set_level(level);
+        on_every_level(|level| {
             for (rows, n) in [(300, 520), (40, 1024), (300, 1024)] {
                 let feats = 150;
-                let mut x = values(rows * feats, 4);
-                for (i, v) in x.iter_mut().enumerate() {
-                    if i % 3 != 0 || i % feats % 7 == 5 {
-                        *v = 0.0;
-                    }
-                }
+                let x = sparse_inputs(rows, feats);
                 let batch = Batch::from_dense(feats, &x, &vec![0; rows]);
                 assert!(batch.row_value.len() * n >= split::MIN_SPLIT_WORK);
                 let (w, bias) = (values(feats * n, 5), values(n, 6));
@@ -747,18 +750,11 @@ mod tests {
                     assert_eq!(z, one, "{} {rows}x{n} on {threads}", level.name());
                 }
             }
-        }
-        cpu::set_level(start);
+        });
     }
 
     fn sparse_case(rows: usize, feats: usize, n: usize) {
-        let mut x = values(rows * feats, 4);
-        for (i, v) in x.iter_mut().enumerate() {
-            // Every input 5 of 7 is 0 in the whole batch.
-            if i % 3 != 0 || i % feats % 7 == 5 {
-                *v = 0.0;
-            }
-        }
+        let x = sparse_inputs(rows, feats);
         let batch = Batch::from_dense(feats, &x, &vec![0; rows]);
         let w = values(feats * n, 5);
         let bias = values(n, 6);

@@ -30,11 +30,29 @@ pub(super) unsafe fn gemm(
     init: Option<&[f32]>,
     out: &mut [f32],
 ) {
+    // SAFETY: the caller's promise (AVX-512 F).
+    unsafe { rows(m, kdim, a, b, COLS, init, out) }
+}
+
+/// [`gemm_m`] for `m` (at most `MAX_ROWS`) rows, `b` and `out` rows `step` apart.
+///
+/// # Safety
+/// The CPU must have AVX-512 F.
+#[cfg(target_arch = "x86_64")]
+unsafe fn rows(
+    m: usize,
+    kdim: usize,
+    a: Strided<'_>,
+    b: &[f32],
+    step: usize,
+    init: Option<&[f32]>,
+    out: &mut [f32],
+) {
     macro_rules! rows {
         ($($m:literal)+) => {
             match m {
                 // SAFETY: the caller's promise (AVX-512 F).
-                $($m => unsafe { gemm_m::<$m>(kdim, a, b, COLS, init, out, COLS) },)+
+                $($m => unsafe { gemm_m::<$m>(kdim, a, b, step, init, out) },)+
                 _ => unreachable!("at most {MAX_ROWS} rows"),
             }
         };
@@ -64,30 +82,22 @@ pub(super) unsafe fn tiles(
     for j in (0..full_cols).step_by(COLS) {
         let mut i = 0;
         while i < m {
-            let rows = (m - i).min(ZMM_R);
+            let tile_rows = (m - i).min(ZMM_R);
             let a = Strided {
                 data: &a.data[i * a.row..],
                 ..a
             };
             let (b, init, out) = (&b[j..], init.map(|bias| &bias[j..]), &mut out[i * n + j..]);
-            macro_rules! rows {
-                ($($m:literal)+) => {
-                    match rows {
-                        // SAFETY: the caller's promise (AVX-512 F).
-                        $($m => unsafe { gemm_m::<$m>(kdim, a, b, n, init, out, n) },)+
-                        _ => unreachable!("at most {ZMM_R} rows"),
-                    }
-                };
-            }
-            rows!(1 2 3 4 5 6 7 8);
-            i += rows;
+            // SAFETY: the caller's promise (AVX-512 F).
+            unsafe { rows(tile_rows, kdim, a, b, n, init, out) };
+            i += tile_rows;
         }
     }
     full_cols
 }
 
-/// `M` rows by 32 columns of `out` (rows `out_step` apart): `init` (or zero), then
-/// `packed::kloop_avx512` once, `a` read in place and `b` as rows `b_step` apart.
+/// `M` rows by 32 columns of `out`: `init` (or zero), then `packed::kloop_avx512` once, `a`
+/// read in place, the rows of `b` and of `out` `step` apart.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
@@ -96,10 +106,9 @@ unsafe fn gemm_m<const M: usize>(
     kdim: usize,
     a: Strided<'_>,
     b: &[f32],
-    b_step: usize,
+    step: usize,
     init: Option<&[f32]>,
     out: &mut [f32],
-    out_step: usize,
 ) {
     let mut acc = [[0f32; COLS]; M];
     if let Some(bias) = init {
@@ -112,8 +121,8 @@ unsafe fn gemm_m<const M: usize>(
         step_p: a.col,
     };
     // SAFETY: the caller's promise (AVX-512 F); `kloop_avx512` checks every bound.
-    unsafe { kloop_avx512::<M>(kdim, panel, b, b_step, acc.as_flattened_mut()) };
+    unsafe { kloop_avx512::<M>(kdim, panel, b, step, acc.as_flattened_mut()) };
     for (r, row) in acc.iter().enumerate() {
-        out[r * out_step..r * out_step + COLS].copy_from_slice(row);
+        out[r * step..r * step + COLS].copy_from_slice(row);
     }
 }

@@ -205,11 +205,8 @@ pub(super) unsafe fn forward_cols(
             for k1 in (TILE_K..x.features + TILE_K).step_by(TILE_K) {
                 let k0 = k1 - TILE_K;
                 let (m, m_n, m_j0, row0) = if pack {
-                    let k_end = k1.min(x.features);
-                    for (k, dst) in (k0..k_end).zip(tile.0.chunks_exact_mut(width)) {
-                        dst.copy_from_slice(&w[k * n + j0..k * n + j0 + width]);
-                    }
-                    (&tile.0[..], width, 0, k0 as u32)
+                    let rows = k0..k1.min(x.features);
+                    (tile.copy(w, n, rows, j0, width), width, 0, k0 as u32)
                 } else {
                     (w, n, j0, 0)
                 };
@@ -236,9 +233,20 @@ pub(super) unsafe fn forward_cols(
     }
 }
 
-/// One tile of the weights, copied side by side, aligned to cache lines.
+/// A tile of a matrix's rows, copied side by side, aligned to cache lines.
 #[repr(align(64))]
 struct Tile<const L: usize>([f32; L]);
+
+impl<const L: usize> Tile<L> {
+    /// Copies columns `j0..j0 + width` of rows `rows` of the row-major `m` (rows `n` long)
+    /// side by side, and returns them (rows `width` apart).
+    fn copy(&mut self, m: &[f32], n: usize, rows: Range<usize>, j0: usize, width: usize) -> &[f32] {
+        for (r, dst) in rows.zip(self.0.chunks_exact_mut(width)) {
+            dst.copy_from_slice(&m[r * n + j0..r * n + j0 + width]);
+        }
+        &self.0
+    }
+}
 
 /// Batch rows per tile of [`weight_grad`]: 64 rows of 128 outputs of `g` are 32 KiB.
 const TILE_R: usize = 64;
@@ -249,9 +257,9 @@ const CHUNK_K: usize = 1024;
 /// holds): `dw[k] = sum_e value_e * g[row_e]` over input `k0 + k`'s entries in the batch's
 /// column form, rows ascending, each row of `dw` summed in registers from zero.
 ///
-/// With more than `TILE_R` batch rows, `g` is taken in tiles of `TILE_R` rows by `TILE_J` outputs, copied side by side (its rows, 2 or 4 KiB apart
-/// at 512 or 1024 outputs, would fall into a few L1 sets), and each input adds its entries
-/// within the tile to its partial sums (kept in `dw` between tiles as f32, which is exact): the
+/// With more than `TILE_R` batch rows, `g` is taken in tiles of `TILE_R` rows by `TILE_J`
+/// outputs, copied side by side (its rows, 2 or 4 KiB apart at 512 or 1024 outputs, would fall
+/// into a few L1 sets), and each input adds its entries within the tile to its partial sums (kept in `dw` between tiles as f32, which is exact): the
 /// same fused roundings in the same order (`sparse_wide` bench, 784 x 256 x 1024 on an Intel
 /// Xeon: 1.6 to 1.7 ms reading `g` in place, 1.3 tiled).
 ///
@@ -317,10 +325,7 @@ unsafe fn weight_grad_tiled(x: &Batch, k0: usize, g: &[f32], n: usize, dw: &mut 
             let mut cursor = [0usize; CHUNK_K];
             for r1 in (TILE_R..x.rows + TILE_R).step_by(TILE_R) {
                 let r0 = r1 - TILE_R;
-                let r_end = r1.min(x.rows);
-                for (r, dst) in (r0..r_end).zip(tile.0.chunks_exact_mut(width)) {
-                    dst.copy_from_slice(&g[r * n + j0..r * n + j0 + width]);
-                }
+                let g_tile = tile.copy(g, n, r0..r1.min(x.rows), j0, width);
                 for k in chunk.clone() {
                     let (rows, values) = x.column(k0 + k);
                     let start = cursor[k - c0];
@@ -328,7 +333,7 @@ unsafe fn weight_grad_tiled(x: &Batch, k0: usize, g: &[f32], n: usize, dw: &mut 
                         let e = Entries {
                             idx: &rows[start..],
                             values: &values[start..],
-                            m: &tile.0,
+                            m: g_tile,
                             n: width,
                             j0: 0,
                             row0: r0 as u32,
