@@ -189,6 +189,33 @@ fn optimizer(c: &mut Criterion) {
     c.bench_function("adam_update_109386", |b| {
         b.iter(|| adam.update(&mut params, black_box(&grads)))
     });
+    // The first layer's weight gradient then Adam over its weights, against the one pass that
+    // hands each gradient row to Adam as it is summed (what a default training step runs).
+    let split = synthetic(32, 1);
+    let mut batch = Batch::default();
+    batch.fill(split.all(), &(0..32).collect::<Vec<_>>());
+    let g1: Vec<f32> = values(32 * 128).iter().map(|g| g * 1e-3).collect();
+    let w = 784 * 128;
+    let mut dw1 = actbench::nn::AlignedVec::zeros(w);
+    let (mut separate, mut fused) = (
+        actbench::nn::Adam::new(actbench::nn::AdamConfig::default(), w),
+        actbench::nn::Adam::new(actbench::nn::AdamConfig::default(), w),
+    );
+    let mut group = c.benchmark_group("layer1_gradient_and_adam_784x32x128");
+    group.bench_function("gradient_then_adam", |b| {
+        b.iter(|| {
+            kernels::sparse_weight_grad(black_box(&batch), &g1, &mut dw1);
+            separate.update(&mut params[..w], &dw1[..])
+        })
+    });
+    group.bench_function("one_pass", |b| {
+        b.iter(|| {
+            let (step, m, v) = fused.begin_step();
+            let g = black_box(&g1);
+            kernels::sparse_weight_grad_adam_split(1, &batch, g, &step, &mut params[..w], m, v)
+        })
+    });
+    group.finish();
 }
 
 /// Would splitting one model's work across the two cores pay at batch 32? The two largest

@@ -306,7 +306,8 @@ fn fit<M: Model>(
         order.shuffle(&mut shuffle_rng);
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
-            batch.fill(data.train, idx);
+            let next = order.chunks(cfg.batch_size).nth(b + 1).unwrap_or(&[]);
+            batch.fill_prefetching(data.train, idx, next);
             model.forward(&batch, &mut ws, Mode::Train(&mut noise_rng));
             let (logits, dlogits) = model.logits_and_grad(&mut ws);
             let (loss, right) = softmax_cross_entropy(
@@ -325,9 +326,9 @@ fn fit<M: Model>(
                 train_seconds += epoch_start.elapsed().as_secs_f64();
                 break 'epochs;
             }
-            model.backward(&batch, &mut ws, &mut grads);
-            adam.update_split(threads, model.params_mut(), &grads);
-            if let Some(p) = probe.as_mut().filter(|p| p.samples(b)) {
+            let sampled = probe.as_ref().is_some_and(|p| p.samples(b));
+            model.backward_update(&batch, &mut ws, &mut grads, &mut adam, threads, sampled);
+            if let Some(p) = probe.as_mut().filter(|_| sampled) {
                 model.observe(p, &ws, &grads, &adam);
             }
             loss_sum += loss;

@@ -56,6 +56,15 @@ impl Adam {
     /// [`Adam::update`] with the parameters cut into blocks, one per thread of the installed
     /// team (at most `threads`; see [`super::split`]): the same result bit for bit.
     pub fn update_split(&mut self, threads: usize, params: &mut [f32], grads: &[f32]) {
+        let (step, ms, vs) = self.begin_step();
+        step.apply_split(threads, params, ms, vs, grads);
+    }
+
+    /// Start the next update, to be applied piece by piece (by a kernel that updates weights as
+    /// their gradients are summed): the step count advances, and the step's constants come
+    /// back with both moment buffers. Every parameter must then go through
+    /// [`AdamStep::apply`] exactly once, with its own moments.
+    pub fn begin_step(&mut self) -> (AdamStep, &mut [f32], &mut [f32]) {
         let AdamConfig {
             beta1,
             beta2,
@@ -63,19 +72,57 @@ impl Adam {
             ..
         } = self.config;
         self.step += 1;
-        let lr_t = self.step_size();
-        let (one_b1, one_b2) = (1.0 - beta1, 1.0 - beta2);
-        let (ms, vs) = (&mut self.m[..], &mut self.v[..]);
+        let step = AdamStep {
+            lr_t: self.step_size(),
+            one_b1: 1.0 - beta1,
+            one_b2: 1.0 - beta2,
+            epsilon,
+        };
+        (step, &mut self.m[..], &mut self.v[..])
+    }
+}
+
+/// The constants of one update ([`Adam::begin_step`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AdamStep {
+    lr_t: f32,
+    one_b1: f32,
+    one_b2: f32,
+    epsilon: f32,
+}
+
+impl AdamStep {
+    /// Update parameters `params` from `grads`, with their moments `ms` and `vs` (all as long
+    /// as `params`). Inlined into its caller, so that it runs at the caller's CPU level.
+    #[inline(always)]
+    pub fn apply(&self, params: &mut [f32], ms: &mut [f32], vs: &mut [f32], grads: &[f32]) {
+        let &AdamStep {
+            lr_t,
+            one_b1,
+            one_b2,
+            epsilon,
+        } = self;
+        for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
+            *m += (g - *m) * one_b1; // first moment: running mean of g
+            *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
+            *p -= lr_t * *m / (v.sqrt() + epsilon);
+        }
+    }
+
+    /// [`AdamStep::apply`] at the CPU's level, cut into blocks over the installed team (at
+    /// most `threads`).
+    pub fn apply_split(
+        &self,
+        threads: usize,
+        params: &mut [f32],
+        ms: &mut [f32],
+        vs: &mut [f32],
+        grads: &[f32],
+    ) {
         super::split::elements(threads, params, ms, vs, grads, &|params, ms, vs, grads| {
             super::cpu::dispatch(
                 #[inline(always)]
-                || {
-                    for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
-                        *m += (g - *m) * one_b1; // first moment: running mean of g
-                        *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
-                        *p -= lr_t * *m / (v.sqrt() + epsilon);
-                    }
-                },
+                || self.apply(params, ms, vs, grads),
             )
         })
     }

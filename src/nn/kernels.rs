@@ -7,6 +7,7 @@
 //! bit for bit. Products skip only exact zeros of the sparse input, which leaves every sum
 //! unchanged (adding 0 * w to a finite sum is exact).
 
+use super::AdamStep;
 use super::cpu::{self, Level};
 use super::split;
 use crate::nn::input::Batch;
@@ -405,6 +406,82 @@ pub fn sparse_weight_grad_split(threads: usize, x: &Batch, g: &[f32], dw: &mut [
     });
 }
 
+/// Batch rows up to which [`sparse_weight_grad_adam_split`] takes a batch: on the AVX-512
+/// path larger batches sum the gradient in tiles of rows, and no row is done before the last.
+pub const FUSED_MAX_ROWS: usize = 64;
+/// Widest first layer [`sparse_weight_grad_adam_split`] takes (its row buffer is on the stack).
+pub const FUSED_MAX_OUTPUTS: usize = 1024;
+
+/// The sparse first layer's weight gradient applied by Adam as it is summed: each row of
+/// `dw = x^T g` (`g` row-major `rows x n`) updates the weights `w` (row-major `features x n`)
+/// and their moments `m`, `v` through `step` while it is still in L1, and the gradient is never
+/// stored whole. The same result bit for bit as [`sparse_weight_grad_split`] then
+/// [`AdamStep::apply`]; on a 784-128-64-10 batch-32 step the weight gradient and Adam's
+/// update overlap (Adam waits on the divider, the gradient on loads) instead of following one
+/// another (README, "CPU paths"). Rows are cut into
+/// blocks over the installed team as in [`sparse_weight_grad_split`].
+///
+/// # Panics
+/// With more than [`FUSED_MAX_ROWS`] batch rows, a layer wider than [`FUSED_MAX_OUTPUTS`],
+/// buffers of unequal lengths, or an inconsistent column form.
+pub fn sparse_weight_grad_adam_split(
+    threads: usize,
+    x: &Batch,
+    g: &[f32],
+    step: &AdamStep,
+    w: &mut [f32],
+    m: &mut [f32],
+    v: &mut [f32],
+) {
+    let n = w.len() / x.features.max(1);
+    assert!(
+        x.rows <= FUSED_MAX_ROWS
+            && n <= FUSED_MAX_OUTPUTS
+            && w.len() == x.features * n
+            && m.len() == w.len()
+            && v.len() == w.len(),
+        "sparse_weight_grad_adam_split: {} rows, {n} outputs, buffers {}/{}/{}",
+        x.rows,
+        w.len(),
+        m.len(),
+        v.len()
+    );
+    let work = x.col_value.len() * n;
+    let (m, v) = (split::Pieces::new(m, 1), split::Pieces::new(v, 1));
+    split::rows(threads, work, w, n, 1, &|k0, block| {
+        let inputs = block.len() / n.max(1);
+        // SAFETY: the moments of this part's rows, which no other part takes.
+        let (m, v) = unsafe {
+            (
+                m.range(k0 * n, (k0 + inputs) * n),
+                v.range(k0 * n, (k0 + inputs) * n),
+            )
+        };
+        let mut row = [0.0f32; FUSED_MAX_OUTPUTS];
+        let row = &mut row[..n];
+        let then = |k: usize, dw: &[f32]| {
+            let r = k * n..(k + 1) * n;
+            step.apply(&mut block[r.clone()], &mut m[r.clone()], &mut v[r], dw)
+        };
+        #[cfg(target_arch = "x86_64")]
+        if cpu::level() == Level::Avx512 {
+            // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
+            return unsafe { sparse_avx512::weight_grad_each(x, k0, inputs, g, row, then) };
+        }
+        let mut then = then;
+        cpu::dispatch(
+            #[inline(always)]
+            || {
+                for k in 0..inputs {
+                    let (rows, values) = x.column(k0 + k);
+                    sparse_rows(row, None, rows, values, g);
+                    then(k, row);
+                }
+            },
+        )
+    });
+}
+
 /// `out = m^T` for a row-major `rows x cols` matrix `m`.
 ///
 /// In square blocks of `TRANSPOSE_BLOCK`: the block's rows of `m` and of `out` stay in L1
@@ -751,6 +828,62 @@ mod tests {
                 }
             }
         });
+    }
+
+    #[test]
+    fn weight_gradient_into_adam_matches_gradient_then_adam() {
+        // Up to the fused kernel's 64 rows, widths of one block, several blocks with a masked
+        // rest and its widest layer; one thread and teams of 2 and 3 (enough work to split);
+        // three steps, so that moments carried between steps are compared too. Bit for bit
+        // against the stored gradient followed by Adam, on every level.
+        let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
+        on_every_level(|level| {
+            for (rows, n) in [(1, 20), (33, 130), (64, 250), (32, FUSED_MAX_OUTPUTS)] {
+                let feats = 150;
+                let x = sparse_inputs(rows, feats);
+                let batch = Batch::from_dense(feats, &x, &vec![0; rows]);
+                // The two widest cases are split between the teams' threads.
+                assert!(n < 250 || batch.col_value.len() * n >= split::MIN_SPLIT_WORK);
+                let w0: Vec<f32> = values(feats * n, 5);
+                let mut want = (
+                    w0.clone(),
+                    crate::nn::Adam::new(Default::default(), w0.len()),
+                );
+                let mut dw = vec![0.0; feats * n];
+                let mut got: Vec<_> = (0..3).map(|_| want.clone()).collect();
+                for step in 0..3 {
+                    let g: Vec<f32> = values(rows * n, 7 + step as u32)
+                        .iter()
+                        .map(|v| v * 0.1)
+                        .collect();
+                    sparse_weight_grad(&batch, &g, &mut dw);
+                    want.1.update(&mut want.0, &dw);
+                    for (i, (w, adam)) in got.iter_mut().enumerate() {
+                        let (s, m, v) = adam.begin_step();
+                        match i {
+                            0 => sparse_weight_grad_adam_split(1, &batch, &g, &s, w, m, v),
+                            _ => teams[i - 1].install(|| {
+                                let t = teams[i - 1].threads();
+                                sparse_weight_grad_adam_split(t, &batch, &g, &s, w, m, v)
+                            }),
+                        }
+                        assert_eq!(
+                            w,
+                            &want.0,
+                            "{} {rows}x{n}, step {step}, case {i}",
+                            level.name()
+                        );
+                    }
+                }
+            }
+        });
+        let batch = Batch::from_dense(2, &vec![1.0; 2 * 65], &[0; 65]);
+        let mut adam = crate::nn::Adam::new(Default::default(), 2);
+        let (s, m, v) = adam.begin_step();
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sparse_weight_grad_adam_split(1, &batch, &[0.0; 65], &s, &mut [0.0; 2], m, v)
+        }));
+        assert!(refused.is_err(), "65 rows taken");
     }
 
     fn sparse_case(rows: usize, feats: usize, n: usize) {

@@ -5,6 +5,7 @@
 //! share the layout. All per-batch buffers live in a [`Workspace`] allocated once.
 
 use super::activation::{Hidden, leaky_slope};
+use super::adam::Adam;
 use super::aligned::AlignedVec;
 use super::kernels::{self, Strided};
 use crate::nn::input::{Batch, FirstLayerKernel};
@@ -237,6 +238,58 @@ impl Mlp {
     /// Backward pass from `ws.grad_logits()` (filled by the loss head) into `grads`, which has
     /// the same layout as `params`.
     pub fn backward(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32]) {
+        self.backward_but(x, ws, grads, false);
+    }
+
+    /// The backward pass, then Adam's update of every parameter, as `backward` followed by
+    /// [`Adam::update_split`] bit for bit. Unless `keep_grads`, a sparse first layer's weight
+    /// gradient (batches of up to [`kernels::FUSED_MAX_ROWS`] rows) goes straight into Adam
+    /// row by row ([`kernels::sparse_weight_grad_adam_split`]) and its part of `grads` is left
+    /// as it was.
+    pub fn backward_update(
+        &mut self,
+        x: &Batch,
+        ws: &mut Workspace,
+        grads: &mut [f32],
+        adam: &mut Adam,
+        keep_grads: bool,
+    ) {
+        let first = self.layers[0];
+        let fuse = !keep_grads
+            && x.kernel == FirstLayerKernel::Sparse
+            && ws.rows <= kernels::FUSED_MAX_ROWS
+            && first.outputs <= kernels::FUSED_MAX_OUTPUTS;
+        if !fuse {
+            self.backward(x, ws, grads);
+            return adam.update_split(ws.threads, &mut self.params, grads);
+        }
+        self.backward_but(x, ws, grads, true);
+        let (step, m, v) = adam.begin_step();
+        // The first layer's weights come first in `params` (see `new`).
+        assert_eq!(first.w, 0, "the first layer's weights lead the parameters");
+        let (w, r) = (0..first.b, first.b..self.params.len());
+        let (params, m, v) = (&mut self.params[..], &mut m[..], &mut v[..]);
+        step.apply_split(
+            ws.threads,
+            &mut params[r.clone()],
+            &mut m[r.clone()],
+            &mut v[r.clone()],
+            &grads[r],
+        );
+        let g = &ws.g[0][..ws.rows * first.outputs];
+        kernels::sparse_weight_grad_adam_split(
+            ws.threads,
+            x,
+            g,
+            &step,
+            &mut params[w.clone()],
+            &mut m[w.clone()],
+            &mut v[w],
+        );
+    }
+
+    /// The backward pass, leaving out the first layer's weight gradient when `skip_first_w`.
+    fn backward_but(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32], skip_first_w: bool) {
         let rows = ws.rows;
         for l in (0..self.layers.len()).rev() {
             let layer = self.layers[l];
@@ -245,6 +298,9 @@ impl Mlp {
             let (dw, rest) = grads[layer.w..].split_at_mut(layer.inputs * n);
             kernels::bias_grad(g, rows, &mut rest[..n]);
             if l == 0 {
+                if skip_first_w {
+                    break;
+                }
                 match x.kernel {
                     FirstLayerKernel::Sparse => {
                         kernels::sparse_weight_grad_split(ws.threads, x, g, dw)
@@ -373,6 +429,61 @@ mod tests {
     use super::*;
     use crate::nn::activation::Rrelu;
     use crate::nn::loss::softmax_cross_entropy;
+
+    /// The training step's fused update (sparse first layer, up to 64 rows: its weight
+    /// gradient goes straight into Adam) leaves the parameters exactly where the backward pass
+    /// followed by Adam does, step after step, for a fixed activation and for PReLU (whose
+    /// slopes sit after the layers); its first-layer weight gradient is not stored.
+    #[test]
+    fn fused_update_matches_backward_then_adam() {
+        use crate::nn::{Adam, catalog};
+        for name in ["tanh", "prelu"] {
+            let hidden = catalog::parse(name).unwrap().hidden;
+            let (features, rows) = (40, 64);
+            let x: Vec<f32> = (0..rows * features)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        (i as f32 * 0.37).sin()
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let labels: Vec<u8> = (0..rows).map(|r| (r % 3) as u8).collect();
+            let batch = Batch::from_dense(features, &x, &labels);
+            let mut nets: Vec<_> = [false, true]
+                .into_iter()
+                .map(|keep| {
+                    let mlp = Mlp::new(
+                        &[features, 48, 16, 3],
+                        hidden.clone(),
+                        Init::GlorotUniform,
+                        7,
+                    );
+                    let adam = Adam::new(Default::default(), mlp.parameter_count());
+                    let grads = vec![f32::NAN; mlp.parameter_count()];
+                    (keep, mlp, adam, grads)
+                })
+                .collect();
+            for step in 0..3 {
+                for (keep, mlp, adam, grads) in &mut nets {
+                    let mut ws = Workspace::new(mlp, rows);
+                    mlp.forward(&batch, &mut ws, Mode::Eval);
+                    let (logits, dlogits) = ws.logits_and_grad();
+                    softmax_cross_entropy(logits, &labels, 3, Some((dlogits, rows as f32)));
+                    mlp.backward_update(&batch, &mut ws, grads, adam, *keep);
+                }
+                let [(_, fused, _, fused_grads), (_, kept, _, kept_grads)] = &nets[..] else {
+                    unreachable!()
+                };
+                assert_eq!(fused.params[..], kept.params[..], "{name}, step {step}");
+                let w1 = 0..features * 48;
+                assert!(fused_grads[w1.clone()].iter().all(|g| g.is_nan()), "stored");
+                assert!(kept_grads[w1].iter().all(|g| g.is_finite()));
+                assert_eq!(fused_grads[features * 48..], kept_grads[features * 48..]);
+            }
+        }
+    }
 
     /// RReLU's randomness is invisible to the finite-difference checks (they run in evaluation
     /// mode), so check its training mode here: random slopes in [lower, upper) on the forward

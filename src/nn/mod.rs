@@ -19,7 +19,7 @@ pub mod pool;
 pub mod split;
 
 pub use activation::{Activation, Builtin, Hidden};
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, AdamStep};
 pub use aligned::AlignedVec;
 pub use cnn::{Cnn, CnnShape, CnnWorkspace};
 pub use diagnostics::{LayerKind, LayerStats, Probe, Probed, ProbedLayer};

@@ -34,6 +34,23 @@ pub trait Model {
     fn forward(&self, x: &Batch, ws: &mut Self::Workspace, mode: Mode<'_>);
     /// Backward pass from the logits' gradient into `grads` (every entry overwritten).
     fn backward(&self, x: &Batch, ws: &mut Self::Workspace, grads: &mut [f32]);
+    /// The backward pass into `grads`, then Adam's update of every parameter from it (on the
+    /// team's `threads`). A network may instead apply parts of the update as their gradients
+    /// are summed, without storing them, when `keep_grads` is false: the same parameters bit
+    /// for bit, but only with `keep_grads` does `grads` hold every gradient afterwards (the
+    /// diagnostics read it).
+    fn backward_update(
+        &mut self,
+        x: &Batch,
+        ws: &mut Self::Workspace,
+        grads: &mut [f32],
+        adam: &mut Adam,
+        threads: usize,
+        _keep_grads: bool,
+    ) {
+        self.backward(x, ws, grads);
+        adam.update_split(threads, self.params_mut(), grads);
+    }
     /// The last forward pass's logits.
     fn logits<'w>(&self, ws: &'w Self::Workspace) -> &'w [f32];
     /// The logits and the buffer for their gradient, for the loss head.
@@ -75,6 +92,18 @@ impl Model for Mlp {
     }
     fn backward(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32]) {
         Mlp::backward(self, x, ws, grads)
+    }
+    fn backward_update(
+        &mut self,
+        x: &Batch,
+        ws: &mut Workspace,
+        grads: &mut [f32],
+        adam: &mut Adam,
+        _threads: usize,
+        keep_grads: bool,
+    ) {
+        // The workspace's thread count is the team's (`workspace_split`).
+        Mlp::backward_update(self, x, ws, grads, adam, keep_grads)
     }
     fn logits<'w>(&self, ws: &'w Workspace) -> &'w [f32] {
         ws.logits()

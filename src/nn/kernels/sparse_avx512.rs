@@ -249,7 +249,7 @@ impl<const L: usize> Tile<L> {
 }
 
 /// Batch rows per tile of [`weight_grad`]: 64 rows of 128 outputs of `g` are 32 KiB.
-const TILE_R: usize = 64;
+pub(super) const TILE_R: usize = 64;
 /// Inputs whose entry cursors [`weight_grad`] keeps at once (on the stack).
 const CHUNK_K: usize = 1024;
 
@@ -271,15 +271,7 @@ const CHUNK_K: usize = 1024;
 /// holds fewer than `rows x n`.
 pub(super) unsafe fn weight_grad(x: &Batch, k0: usize, g: &[f32], n: usize, dw: &mut [f32]) {
     let inputs = dw.len() / n.max(1);
-    let starts = &x.col_start[k0..=k0 + inputs];
-    let (a, b) = (starts[0] as usize, starts[inputs] as usize);
-    // Every index read below is one of these, so a row of `g`.
-    assert!(
-        g.len() >= x.rows * n
-            && starts.windows(2).all(|s| s[0] <= s[1])
-            && x.row[a..b].iter().all(|&r| (r as usize) < x.rows)
-            && x.col_value.len() >= b
-    );
+    let starts = check_columns(x, k0, inputs, g, n);
     let tiled = x.rows > TILE_R
         && starts.windows(2).all(|s| {
             let rows = &x.row[s[0] as usize..s[1] as usize];
@@ -290,23 +282,82 @@ pub(super) unsafe fn weight_grad(x: &Batch, k0: usize, g: &[f32], n: usize, dw: 
         return unsafe { weight_grad_tiled(x, k0, g, n, dw) };
     }
     for (k, out) in dw.chunks_exact_mut(n.max(1)).enumerate() {
-        let (rows, values) = x.column(k0 + k);
-        if rows.is_empty() {
-            // Common: an input that is 0 in the whole batch.
-            out.fill(0.0);
-        } else {
-            let e = Entries {
-                idx: rows,
-                values,
-                m: g,
-                n,
-                j0: 0,
-                row0: 0,
-                limit: u32::MAX,
-            };
-            // SAFETY: the caller's promise (AVX-512 F); bounds checked above.
-            unsafe { accumulate_until::<false>(out, e) };
-        }
+        // SAFETY: the caller's promise (AVX-512 F); bounds checked above.
+        unsafe { row_grad(x, k0 + k, g, n, out) };
+    }
+}
+
+/// Inputs `k0..k0 + inputs`' column starts, after checking that every index the weight
+/// gradient reads through them is in bounds (a row of `g`, an entry of the column form).
+///
+/// # Panics
+/// If the column form is inconsistent or `g` holds fewer than `rows x n`.
+fn check_columns<'a>(x: &'a Batch, k0: usize, inputs: usize, g: &[f32], n: usize) -> &'a [u32] {
+    let starts = &x.col_start[k0..=k0 + inputs];
+    let (a, b) = (starts[0] as usize, starts[inputs] as usize);
+    assert!(
+        g.len() >= x.rows * n
+            && starts.windows(2).all(|s| s[0] <= s[1])
+            && x.row[a..b].iter().all(|&r| (r as usize) < x.rows)
+            && x.col_value.len() >= b,
+        "sparse weight gradient: inconsistent column form or short gradient"
+    );
+    starts
+}
+
+/// The weight gradient's row for input `k` into `out` (`n` values), summed from zero over
+/// the input's entries. Unchecked.
+///
+/// # Safety
+/// AVX-512 F; the input's rows below `x.rows`; `g` at least `x.rows x n`; `out` `n` long.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn row_grad(x: &Batch, k: usize, g: &[f32], n: usize, out: &mut [f32]) {
+    let (rows, values) = x.column(k);
+    if rows.is_empty() {
+        // Common: an input that is 0 in the whole batch.
+        out.fill(0.0);
+    } else {
+        let e = Entries {
+            idx: rows,
+            values,
+            m: g,
+            n,
+            j0: 0,
+            row0: 0,
+            limit: u32::MAX,
+        };
+        // SAFETY: the caller's promise.
+        unsafe { accumulate_until::<false>(out, e) };
+    }
+}
+
+/// [`weight_grad`]'s rows for inputs `k0..k0 + inputs` one at a time, each summed into `row`
+/// (`n` values) and handed to `then(k - k0, row)` while it is still in L1: the caller
+/// consumes it at once (Adam), and the whole gradient is never stored. For batches of at
+/// most [`TILE_R`] rows, whose rows are summed whole, untiled.
+///
+/// # Safety
+/// The CPU must have AVX-512 F.
+///
+/// # Panics
+/// As [`weight_grad`], and with more than [`TILE_R`] batch rows or `row` not `n` long.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn weight_grad_each(
+    x: &Batch,
+    k0: usize,
+    inputs: usize,
+    g: &[f32],
+    row: &mut [f32],
+    mut then: impl FnMut(usize, &[f32]),
+) {
+    let n = row.len();
+    assert!(x.rows <= TILE_R, "weight_grad_each: {} batch rows", x.rows);
+    check_columns(x, k0, inputs, g, n);
+    for k in 0..inputs {
+        // SAFETY: AVX-512 F (this function's); bounds checked above.
+        unsafe { row_grad(x, k0 + k, g, n, row) };
+        then(k, row);
     }
 }
 
