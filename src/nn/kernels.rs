@@ -459,23 +459,47 @@ pub fn sparse_weight_grad_adam_split(
         };
         let mut row = [0.0f32; FUSED_MAX_OUTPUTS];
         let row = &mut row[..n];
-        let then = |k: usize, dw: &[f32]| {
+        // Row `k` of this block through Adam. The closures below are inlined into the
+        // kernels, so that Adam runs at their CPU level (called, it would run at the build's:
+        // SSE2 in a default build).
+        #[inline(always)]
+        fn update(
+            step: &AdamStep,
+            n: usize,
+            wmv: (&mut [f32], &mut [f32], &mut [f32]),
+            k: usize,
+            dw: &[f32],
+        ) {
             let r = k * n..(k + 1) * n;
-            step.apply(&mut block[r.clone()], &mut m[r.clone()], &mut v[r], dw)
-        };
+            step.apply(
+                &mut wmv.0[r.clone()],
+                &mut wmv.1[r.clone()],
+                &mut wmv.2[r],
+                dw,
+            )
+        }
         #[cfg(target_arch = "x86_64")]
         if cpu::level() == Level::Avx512 {
             // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
-            return unsafe { sparse_avx512::weight_grad_each(x, k0, inputs, g, row, then) };
+            return unsafe {
+                sparse_avx512::weight_grad_each(
+                    x,
+                    k0,
+                    inputs,
+                    g,
+                    row,
+                    #[inline(always)]
+                    |k, dw| update(step, n, (&mut *block, &mut *m, &mut *v), k, dw),
+                )
+            };
         }
-        let mut then = then;
         cpu::dispatch(
             #[inline(always)]
             || {
                 for k in 0..inputs {
                     let (rows, values) = x.column(k0 + k);
                     sparse_rows(row, None, rows, values, g);
-                    then(k, row);
+                    update(step, n, (&mut *block, &mut *m, &mut *v), k, row);
                 }
             },
         )
