@@ -386,33 +386,39 @@ impl Batch {
 
     /// Build the column form from the row form (a counting sort keeps rows ascending).
     pub fn transpose(&mut self) {
-        let nnz = self.col.len();
+        let (features, nnz) = (self.features, self.col.len());
         self.col_start.clear();
-        self.col_start.resize(self.features + 1, 0);
-        for &k in &self.col {
-            self.col_start[k as usize + 1] += 1;
-        }
-        for k in 0..self.features {
-            self.col_start[k + 1] += self.col_start[k];
-        }
+        self.col_start.resize(features + 1, 0);
         self.row.resize(nnz, 0);
         self.col_value.resize(nnz, 0.0);
-        // Walk rows in order, placing each entry at its column's next free slot; `col_start[k]`
-        // serves as that cursor and is shifted back afterwards.
-        for r in 0..self.rows {
-            let (a, b) = (self.row_start[r] as usize, self.row_start[r + 1] as usize);
-            for e in a..b {
-                let k = self.col[e] as usize;
-                let slot = self.col_start[k] as usize;
-                self.row[slot] = r as u32;
-                self.col_value[slot] = self.row_value[e];
-                self.col_start[k] += 1;
+        // Slices, not the fields: the compiler cannot tell that a store through one field's
+        // buffer leaves the others' lengths and pointers alone, and read them again. With the
+        // fields and a pass shifting the starts back at the end (which the cursors below make
+        // unnecessary), 14.0 µs per batch of 32 MNIST images; 10.9 like this (a scratch
+        // benchmark alternating both on the same batches).
+        let col_start = &mut self.col_start[..];
+        let (row, col_value) = (&mut self.row[..], &mut self.col_value[..]);
+        let (col, row_value, row_start) = (&self.col[..], &self.row_value[..], &self.row_start[..]);
+        // Column k's count at k + 1, then the sum of those before: k + 1 holds column k's
+        // start, the cursor where its next entry goes, which ends at its end (k + 1's start).
+        for &k in col {
+            col_start[k as usize + 1] += 1;
+        }
+        let mut sum = 0;
+        for c in col_start.iter_mut() {
+            sum += std::mem::replace(c, sum);
+        }
+        let cursor = &mut col_start[1..];
+        // Walk rows in order, placing each entry at its column's cursor.
+        for (r, ends) in row_start.windows(2).enumerate() {
+            let entries = ends[0] as usize..ends[1] as usize;
+            for (&k, &v) in col[entries.clone()].iter().zip(&row_value[entries]) {
+                let slot = &mut cursor[k as usize];
+                row[*slot as usize] = r as u32;
+                col_value[*slot as usize] = v;
+                *slot += 1;
             }
         }
-        for k in (1..=self.features).rev() {
-            self.col_start[k] = self.col_start[k - 1];
-        }
-        self.col_start[0] = 0;
     }
 
     /// Build from dense row-major f32 inputs (tests and library users with their own data),

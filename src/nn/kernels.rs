@@ -910,6 +910,42 @@ mod tests {
         assert!(refused.is_err(), "65 rows taken");
     }
 
+    #[test]
+    fn sparse_kernels_refuse_forms_that_index_out_of_range() {
+        // A batch's forms are public fields: an input past the layer, a row past the batch or
+        // column starts going back must stop the (unchecked, on AVX-512) kernels with a panic,
+        // on every level.
+        let (rows, feats, n) = (4, 20, 16);
+        let good = Batch::from_dense(feats, &sparse_inputs(rows, feats), &[0; 4]);
+        let (w, bias, g) = (values(feats * n, 1), values(n, 2), values(rows * n, 3));
+        let panics =
+            |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+        let forward = |x: &Batch| sparse_forward(x, &w, &bias, &mut vec![0.0; rows * n]);
+        let weight_grad = |x: &Batch| sparse_weight_grad(x, &g, &mut vec![0.0; feats * n]);
+        let fused = |x: &Batch| {
+            let mut adam = crate::nn::Adam::new(Default::default(), feats * n);
+            let (s, m, v) = adam.begin_step();
+            sparse_weight_grad_adam_split(1, x, &g, &s, &mut w.clone(), m, v)
+        };
+        let mut past_inputs = good.clone();
+        *past_inputs.col.last_mut().unwrap() = feats as u32;
+        let mut past_rows = good.clone();
+        *past_rows.row.last_mut().unwrap() = rows as u32;
+        let mut backwards = good.clone();
+        let k = (1..feats).find(|&k| good.col_start[k] > 0).unwrap();
+        backwards.col_start[k] = good.col_start[k + 1] + 1;
+        on_every_level(|level| {
+            forward(&good);
+            weight_grad(&good);
+            fused(&good);
+            assert!(panics(&|| forward(&past_inputs)), "{}", level.name());
+            for bad in [&past_rows, &backwards] {
+                assert!(panics(&|| weight_grad(bad)), "{}", level.name());
+                assert!(panics(&|| fused(bad)), "{}", level.name());
+            }
+        });
+    }
+
     fn sparse_case(rows: usize, feats: usize, n: usize) {
         let x = sparse_inputs(rows, feats);
         let batch = Batch::from_dense(feats, &x, &vec![0; rows]);

@@ -190,9 +190,7 @@ pub(super) unsafe fn forward_cols(
         let group = (g0..(g0 + GROUP).min(rows)).map(|r| x.row_entries(r0 + r));
         for (inputs, values) in group.clone() {
             // Every index read below is one of these, so a row of `w`.
-            assert!(
-                values.len() == inputs.len() && inputs.iter().all(|&c| (c as usize) < x.features)
-            );
+            assert!(values.len() == inputs.len() && all_below(inputs, x.features));
         }
         let pack = n > TILE_J
             && rows - g0 > TILE_K
@@ -287,6 +285,21 @@ pub(super) unsafe fn weight_grad(x: &Batch, k0: usize, g: &[f32], n: usize, dw: 
     }
 }
 
+/// True when every index is below `bound`. Found through the largest without a branch per
+/// index, which vectorizes (a short-circuiting `all` did not: these checks read every entry of
+/// the batch per product, 1.5% of a default training step).
+fn all_below(idx: &[u32], bound: usize) -> bool {
+    idx.is_empty() || (idx.iter().fold(0, |m, &i| m.max(i)) as usize) < bound
+}
+
+/// True when `starts` never decreases (without a branch per pair, as [`all_below`]).
+fn ascending(starts: &[u32]) -> bool {
+    starts
+        .iter()
+        .zip(&starts[1..])
+        .fold(true, |ok, (a, b)| ok & (a <= b))
+}
+
 /// Inputs `k0..k0 + inputs`' column starts, after checking that every index the weight
 /// gradient reads through them is in bounds (a row of `g`, an entry of the column form).
 ///
@@ -297,8 +310,8 @@ fn check_columns<'a>(x: &'a Batch, k0: usize, inputs: usize, g: &[f32], n: usize
     let (a, b) = (starts[0] as usize, starts[inputs] as usize);
     assert!(
         g.len() >= x.rows * n
-            && starts.windows(2).all(|s| s[0] <= s[1])
-            && x.row[a..b].iter().all(|&r| (r as usize) < x.rows)
+            && ascending(starts)
+            && all_below(&x.row[a..b], x.rows)
             && x.col_value.len() >= b,
         "sparse weight gradient: inconsistent column form or short gradient"
     );
