@@ -238,7 +238,7 @@ impl Mlp {
     /// Backward pass from `ws.grad_logits()` (filled by the loss head) into `grads`, which has
     /// the same layout as `params`.
     pub fn backward(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32]) {
-        self.backward_but(x, ws, grads, false);
+        self.backward_pass(x, ws, grads, true);
     }
 
     /// The backward pass, then Adam's update of every parameter, as `backward` followed by
@@ -263,7 +263,7 @@ impl Mlp {
             self.backward(x, ws, grads);
             return adam.update_split(ws.threads, &mut self.params, grads);
         }
-        self.backward_but(x, ws, grads, true);
+        self.backward_pass(x, ws, grads, false);
         let (step, m, v) = adam.begin_step();
         // The first layer's weights come first in `params` (see `new`).
         assert_eq!(first.w, 0, "the first layer's weights lead the parameters");
@@ -288,8 +288,8 @@ impl Mlp {
         );
     }
 
-    /// The backward pass, leaving out the first layer's weight gradient when `skip_first_w`.
-    fn backward_but(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32], skip_first_w: bool) {
+    /// The backward pass; the first layer's weight gradient only with `first_weights`.
+    fn backward_pass(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32], first_weights: bool) {
         let rows = ws.rows;
         for l in (0..self.layers.len()).rev() {
             let layer = self.layers[l];
@@ -298,7 +298,7 @@ impl Mlp {
             let (dw, rest) = grads[layer.w..].split_at_mut(layer.inputs * n);
             kernels::bias_grad(g, rows, &mut rest[..n]);
             if l == 0 {
-                if skip_first_w {
+                if !first_weights {
                     break;
                 }
                 match x.kernel {
