@@ -87,8 +87,9 @@ pub struct TrainArgs {
     /// Number of seeds per activation: --seed, --seed + 1, ...
     #[arg(long, default_value_t = 1, value_parser = seed_count, allow_hyphen_values = true)]
     pub seeds: usize,
-    /// Threads to use (default: all cores): one model per thread, or one large model split
-    /// over several when there are fewer jobs than threads (run.json: parallelism)
+    /// Threads to use (default: all cores): one model per thread, or with fewer jobs than
+    /// threads a large model split over several, a small one with a second thread filling its
+    /// batches (run.json: parallelism)
     #[arg(long, value_parser = thread_count, allow_hyphen_values = true)]
     pub threads: Option<usize>,
     /// Use only the first N images of the training file (before the validation split)

@@ -3,7 +3,7 @@
 
 use crate::nn::diagnostics::SAMPLE_EVERY;
 use crate::nn::loss::softmax_cross_entropy;
-use crate::nn::split::Team;
+use crate::nn::split::{self, Team};
 use crate::nn::{
     Adam, AdamConfig, AlignedVec, Batch, Cnn, CnnShape, FirstLayerKernel, FlushDenormals, Hidden,
     Init, LayerStats, Mlp, Mode, Model, Samples,
@@ -225,7 +225,7 @@ pub fn train(
     cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
-    train_on(hidden, data, cfg, 1, on_progress)
+    train_on(hidden, data, cfg, 1, false, on_progress)
 }
 
 /// [`train`] with the large products and Adam split over the threads of `team` (see
@@ -239,14 +239,30 @@ pub fn train_in(
     cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
-    team.install(|| train_on(hidden, data, cfg, team.threads(), on_progress))
+    team.install(|| train_on(hidden, data, cfg, team.threads(), false, on_progress))
 }
 
+/// [`train`] on one thread while a second thread of `team` fills the next batch (for networks
+/// whose steps are too small to split: see [`crate::run::Schedule::decide`]). The outcome is
+/// the same bit for bit; only the timings differ.
+pub fn train_filling_ahead(
+    team: &Team,
+    hidden: &Hidden,
+    data: &Data<'_>,
+    cfg: &TrainConfig,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Outcome {
+    team.install(|| train_on(hidden, data, cfg, 1, team.threads() > 1, on_progress))
+}
+
+/// Train on `threads` threads for the products, with the next batch filled on another thread
+/// when `fill_ahead`.
 fn train_on(
     hidden: &Hidden,
     data: &Data<'_>,
     cfg: &TrainConfig,
     threads: usize,
+    fill_ahead: bool,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
     let _ftz = FlushDenormals::new();
@@ -258,29 +274,54 @@ fn train_on(
             sizes.push(data.classes);
             let mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
             let batch = Batch::new(cfg.first_layer.unwrap_or_default());
-            fit(mlp, batch, start, data, cfg, threads, on_progress)
+            fit(
+                mlp,
+                batch,
+                start,
+                data,
+                cfg,
+                threads,
+                fill_ahead,
+                on_progress,
+            )
         }
         Some(shape) => {
             let cnn = Cnn::new(&shape, hidden.clone(), cfg.init, cfg.seed)
                 .unwrap_or_else(|e| panic!("{e}"));
             // The convolutional network reads the sparse row form.
             let batch = Batch::new(FirstLayerKernel::Sparse);
-            fit(cnn, batch, start, data, cfg, threads, on_progress)
+            fit(
+                cnn,
+                batch,
+                start,
+                data,
+                cfg,
+                threads,
+                fill_ahead,
+                on_progress,
+            )
         }
     }
 }
 
-/// The training loop for any [`Model`], filling `batch` (in the form the model reads); `start`
-/// is when building the model began.
-fn fit<M: Model>(
+/// The training loop for any [`Model`], filling `batch` (in the form the model reads; with
+/// `fill_ahead`, a second batch too, filled on the installed team's second thread); `start` is
+/// when building the model began.
+#[allow(clippy::too_many_arguments)]
+fn fit<M: Model + Send>(
     mut model: M,
     mut batch: Batch,
     start: Instant,
     data: &Data<'_>,
     cfg: &TrainConfig,
     threads: usize,
+    fill_ahead: bool,
     on_progress: &mut dyn FnMut(Progress<'_>),
-) -> Outcome {
+) -> Outcome
+where
+    M::Workspace: Send,
+{
+    let mut ahead = fill_ahead.then(|| Batch::new(batch.kernel));
     let mut adam = Adam::new(cfg.adam, model.parameter_count());
     let mut grads = AlignedVec::zeros(model.parameter_count());
     let mut ws = model.workspace_split(cfg.batch_size, threads);
@@ -305,17 +346,49 @@ fn fit<M: Model>(
         let epoch_start = Instant::now();
         order.shuffle(&mut shuffle_rng);
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
-            let next = order.chunks(cfg.batch_size).nth(b + 1).unwrap_or(&[]);
-            batch.fill_prefetching(data.train, idx, next);
-            model.forward(&batch, &mut ws, Mode::Train(&mut noise_rng));
+        // One step on a filled batch: forward, loss, and (unless the loss is not finite) the
+        // backward pass and update.
+        let mut step = |batch: &Batch, b: usize| {
+            model.forward(batch, &mut ws, Mode::Train(&mut noise_rng));
             let (logits, dlogits) = model.logits_and_grad(&mut ws);
             let (loss, right) = softmax_cross_entropy(
                 logits,
                 &batch.labels,
                 data.classes,
-                Some((dlogits, idx.len() as f32)),
+                Some((dlogits, batch.rows as f32)),
             );
+            if loss.is_finite() {
+                let sampled = probe.as_ref().is_some_and(|p| p.samples(b));
+                model.backward_update(batch, &mut ws, &mut grads, &mut adam, threads, sampled);
+                if let Some(p) = probe.as_mut().filter(|_| sampled) {
+                    model.observe(p, &ws, &grads, &adam);
+                }
+            }
+            (loss, right)
+        };
+        let chunk = |b: usize| order.chunks(cfg.batch_size).nth(b).unwrap_or(&[]);
+        for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
+            let (next, after_next) = (chunk(b + 1), chunk(b + 2));
+            let (loss, right) = match ahead.as_mut() {
+                // The next batch is filled on the team's second thread during this step (the
+                // first of each epoch here).
+                Some(ahead) => {
+                    if b == 0 {
+                        batch.fill(data.train, idx);
+                    }
+                    let current = &batch;
+                    let out = split::join(
+                        || step(current, b),
+                        || ahead.fill_prefetching(data.train, next, after_next),
+                    );
+                    std::mem::swap(&mut batch, ahead);
+                    out
+                }
+                None => {
+                    batch.fill_prefetching(data.train, idx, next);
+                    step(&batch, b)
+                }
+            };
             if !loss.is_finite() {
                 outcome.diverged = Some(Divergence {
                     epoch,
@@ -325,11 +398,6 @@ fn fit<M: Model>(
                 });
                 train_seconds += epoch_start.elapsed().as_secs_f64();
                 break 'epochs;
-            }
-            let sampled = probe.as_ref().is_some_and(|p| p.samples(b));
-            model.backward_update(&batch, &mut ws, &mut grads, &mut adam, threads, sampled);
-            if let Some(p) = probe.as_mut().filter(|_| sampled) {
-                model.observe(p, &ws, &grads, &adam);
             }
             loss_sum += loss;
             correct += right;

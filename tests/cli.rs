@@ -538,6 +538,65 @@ fn one_wide_model_is_split_over_the_threads_with_identical_metrics() {
     );
 }
 
+/// Fewer jobs than threads on a network too small to split: each model trains on one thread
+/// while a second fills its next batch (`run.json` records it), and every metric, the layer
+/// diagnostics included, equals that of the same jobs on one thread; batches of 24 leave the
+/// last batch of each epoch short.
+#[test]
+fn small_models_fill_batches_ahead_with_identical_metrics() {
+    let data = common::tiny();
+    let work = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for threads in ["1", "4"] {
+        let out_dir = work.path().join(format!("run{threads}"));
+        run_ok(train_cmd(
+            work.path(),
+            data.path(),
+            &out_dir,
+            &[
+                "--activations",
+                "relu,rrelu",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "24",
+                "--threads",
+                threads,
+                "-q",
+            ],
+        ));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
+                .unwrap();
+        let p = &json["parallelism"];
+        let ahead = threads == "4";
+        assert_eq!(p["threads_per_model"], 1, "{p}");
+        assert_eq!(p.get("fill_ahead").is_some_and(|f| f == true), ahead, "{p}");
+        let mode = match ahead {
+            true => "one model per thread, batches filled on a second",
+            false => "one model per thread",
+        };
+        assert_eq!(p["mode"], mode, "{p}");
+        runs.push([
+            read_csv(&out_dir.join("summary.csv")),
+            read_csv(&out_dir.join("epochs.csv")),
+            read_csv(&out_dir.join("layers.csv")),
+        ]);
+    }
+    let mut skip = SUMMARY_TIMINGS.to_vec();
+    skip.push("threads");
+    let [s0, e0, l0] = &runs[0];
+    let [s1, e1, l1] = &runs[1];
+    assert_eq!((s0.rows.len(), e0.rows.len()), (2, 4));
+    assert!(!l0.rows.is_empty());
+    assert_eq!(without(&s0.rows, &skip), without(&s1.rows, &skip));
+    assert_eq!(
+        without(&e0.rows, &["seconds"]),
+        without(&e1.rows, &["seconds"])
+    );
+    assert_eq!(l0.rows, l1.rows);
+}
+
 // ---------------------------------------------------------------- refused options
 
 #[test]

@@ -15,7 +15,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -261,6 +261,22 @@ pub fn for_each_part(parts: usize, part: &(dyn Fn(usize) + Sync)) {
     });
 }
 
+/// Run `a` on this thread and `b` on a helper of the installed team at the same time, and
+/// return `a`'s result when both are done (without a team, `a` then `b` on this thread).
+pub fn join<R: Send>(a: impl FnOnce() -> R + Send, b: impl FnOnce() + Send) -> R {
+    // Each part takes its closure once (the locks are never contended); a panic in either
+    // reaches the caller through `for_each_part`.
+    fn take<T>(m: &Mutex<Option<T>>) -> Option<T> {
+        m.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+    let (a, b, out) = (Mutex::new(Some(a)), Mutex::new(Some(b)), Mutex::new(None));
+    for_each_part(2, &|p| match p {
+        0 => *out.lock().unwrap_or_else(PoisonError::into_inner) = take(&a).map(|a| a()),
+        _ => take(&b).into_iter().for_each(|b| b()),
+    });
+    take(&out).expect("join: the first part ran")
+}
+
 /// A mutable slice handed out in disjoint pieces to the parts of one run.
 pub struct Pieces<'a, T> {
     ptr: *mut T,
@@ -421,6 +437,38 @@ take_all!(A 0, B 1, C 2, D 3, E 4);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_runs_both_and_returns_the_first() {
+        // Without a team: one after the other, on this thread.
+        let me = std::thread::current().id();
+        let mut b_on = None;
+        let r = join(
+            || std::thread::current().id(),
+            || b_on = Some(std::thread::current().id()),
+        );
+        assert_eq!((r, b_on), (me, Some(me)));
+        // On a team of two: the first on this thread, the second on the helper, at once (each
+        // waits for the other to start).
+        let team = Team::new(2).unwrap();
+        let started = std::sync::Barrier::new(2);
+        let (r, helper) = team.install(|| {
+            let mut helper = None;
+            let r = join(
+                || {
+                    started.wait();
+                    7
+                },
+                || {
+                    started.wait();
+                    helper = Some(std::thread::current().id())
+                },
+            );
+            (r, helper)
+        });
+        assert_eq!(r, 7);
+        assert!(helper.is_some_and(|h| h != me));
+    }
 
     #[test]
     fn bounds_are_aligned_proportional_and_cover_everything() {

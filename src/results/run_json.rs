@@ -275,7 +275,8 @@ pub struct Machine {
 pub struct Parallelism {
     /// Models trained at the same time.
     pub concurrent_models: usize,
-    /// `one model per thread`, or `one model on N threads`.
+    /// `one model per thread`, `one model per thread, batches filled on a second`, or `one
+    /// model on N threads`.
     pub mode: String,
     /// What that means for the timings.
     pub note: String,
@@ -283,12 +284,23 @@ pub struct Parallelism {
     /// Absent in runs from before models could be split, which always used one thread each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads_per_model: Option<usize>,
+    /// Each model (on one thread) had a second thread filling its next batch meanwhile. Absent
+    /// in runs from before, and when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fill_ahead: bool,
 }
 
 impl Parallelism {
-    /// `concurrent` models at once, each on `threads_per_model` threads.
-    pub fn new(concurrent: usize, threads_per_model: usize) -> Self {
-        let (mode, note) = if threads_per_model <= 1 {
+    /// `concurrent` models at once, each on `threads_per_model` threads, or on one with a
+    /// second filling its batches (`fill_ahead`).
+    pub fn new(concurrent: usize, threads_per_model: usize, fill_ahead: bool) -> Self {
+        let (mode, note) = if threads_per_model <= 1 && fill_ahead {
+            (
+                "one model per thread, batches filled on a second".to_string(),
+                "each model trains single-threaded while a second thread fills its next batch \
+                 (results are bit-identical to one thread); timings are of the model on both",
+            )
+        } else if threads_per_model <= 1 {
             (
                 "one model per thread".to_string(),
                 "each model trains single-threaded; with several models at once, their timings \
@@ -306,6 +318,7 @@ impl Parallelism {
             mode,
             note: note.into(),
             threads_per_model: Some(threads_per_model),
+            fill_ahead,
         }
     }
 }

@@ -51,12 +51,16 @@ pub fn execute(
     let schedule = plan.schedule();
     let cannot_start =
         |e: &dyn std::fmt::Display| RunError::Output(format!("cannot start threads: {e}"));
-    // One team of threads per model slot, made before any job starts, when a model gets several.
+    // One team of threads per model slot, made before any job starts, when a model gets several
+    // (split, or one training and one filling batches).
     let pools = (0..schedule.concurrent_models)
-        .map(|_| match schedule.threads_per_model {
-            1 => Ok(None),
-            t => crate::nn::split::Team::new(t).map(Some),
-        })
+        .map(
+            |_| match (schedule.threads_per_model, schedule.fill_ahead) {
+                (1, false) => Ok(None),
+                (1, true) => crate::nn::split::Team::new(2).map(Some),
+                (t, _) => crate::nn::split::Team::new(t).map(Some),
+            },
+        )
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| cannot_start(&e))?;
     let next = AtomicUsize::new(0);
@@ -87,6 +91,9 @@ pub fn execute(
                         let _ = tx.send(event);
                     };
                     let outcome = match pool {
+                        Some(pool) if schedule.fill_ahead => {
+                            train::train_filling_ahead(pool, &spec.hidden, data, &cfg, &mut report)
+                        }
                         Some(pool) => train::train_in(pool, &spec.hidden, data, &cfg, &mut report),
                         None => train::train(&spec.hidden, data, &cfg, &mut report),
                     };

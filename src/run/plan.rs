@@ -106,13 +106,15 @@ pub struct Job {
 pub const SPLIT_MIN_STEP_WORK: usize = 1 << 24;
 
 /// How a run shares its threads: `concurrent_models` models train at once, each split over
-/// `threads_per_model` threads.
+/// `threads_per_model` threads, or on one with a second filling its next batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
     /// Models trained at the same time.
     pub concurrent_models: usize,
     /// Threads each model's products are split over (1: the model runs on one thread).
     pub threads_per_model: usize,
+    /// Each model (on one thread) has a second thread that fills its next batch meanwhile.
+    pub fill_ahead: bool,
 }
 
 impl Schedule {
@@ -120,7 +122,8 @@ impl Schedule {
     /// and `batch` rows per step: one model per thread while there are jobs for every thread
     /// (two models at once beat one model split in two at every size measured); the threads
     /// left when there are fewer jobs go to each model, split evenly, if one training step is
-    /// at least [`SPLIT_MIN_STEP_WORK`] multiply-adds, the measured crossover.
+    /// at least [`SPLIT_MIN_STEP_WORK`] multiply-adds, the measured crossover; below it, one
+    /// of them fills the model's next batch while the model trains on the current one.
     pub fn decide(threads: usize, jobs: usize, sizes: &[usize], batch: usize) -> Schedule {
         let step_work: usize = batch * sizes.windows(2).map(|w| w[0] * w[1]).sum::<usize>();
         Schedule::for_step(threads, jobs, step_work)
@@ -131,14 +134,16 @@ impl Schedule {
     pub fn for_step(threads: usize, jobs: usize, step_work: usize) -> Schedule {
         let threads = threads.max(1);
         let concurrent_models = threads.min(jobs).max(1);
+        let spare = threads / concurrent_models;
         let threads_per_model = if step_work >= SPLIT_MIN_STEP_WORK {
-            threads / concurrent_models
+            spare
         } else {
             1
         };
         Schedule {
             concurrent_models,
             threads_per_model,
+            fill_ahead: threads_per_model == 1 && spare >= 2,
         }
     }
 }
@@ -472,13 +477,21 @@ mod tests {
         let wide = [784, 1024, 1024, 10];
         let s = |threads, jobs, sizes: &[usize], batch| {
             let s = Schedule::decide(threads, jobs, sizes, batch);
+            // A spare thread fills the next batch exactly when a model is not split.
+            let spare = threads / s.concurrent_models >= 2;
+            assert_eq!(s.fill_ahead, spare && s.threads_per_model == 1, "{s:?}");
             (s.concurrent_models, s.threads_per_model)
         };
         // The user's four activations on two cores: one model per core, as before.
         assert_eq!(s(2, 4, &default, 32), (2, 1));
         assert_eq!(s(2, 4, &wide, 32), (2, 1));
-        // One activation: the default network's step is too small to split.
+        // One activation: the default network's step is too small to split; the second
+        // thread fills its batches.
         assert_eq!(s(2, 1, &default, 32), (1, 1));
+        assert!(Schedule::decide(2, 1, &default, 32).fill_ahead);
+        assert!(!Schedule::decide(2, 4, &default, 32).fill_ahead);
+        assert!(!Schedule::decide(2, 1, &wide, 32).fill_ahead);
+        assert!(!Schedule::decide(1, 1, &default, 32).fill_ahead);
         assert_eq!(s(2, 1, &default, 256), (1, 2));
         assert_eq!(s(2, 1, &wide, 32), (1, 2));
         assert_eq!(s(4, 2, &wide, 32), (2, 2));

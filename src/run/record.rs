@@ -242,7 +242,7 @@ fn describe(plan: &Plan, dataset: &RunData, calibration: meta::Calibration) -> R
         machine: Machine::this(),
         parallelism: {
             let s = plan.schedule();
-            Parallelism::new(s.concurrent_models, s.threads_per_model)
+            Parallelism::new(s.concurrent_models, s.threads_per_model, s.fill_ahead)
         },
         started_at: meta::utc_stamps(plan.started).1,
         threads: plan.threads,
