@@ -105,6 +105,13 @@ pub struct Job {
 /// (README, "One model on several threads").
 pub const SPLIT_MIN_STEP_WORK: usize = 1 << 24;
 
+/// Multiply-adds of one sample's forward pass below which a model is not split at any batch
+/// size, and its spare thread fills batches instead: the batch fill grows with the batch as the
+/// products do. Measured (README, "One model on several threads"): 784-128-64-10 (109 k) at
+/// batch 256 took 0.824 of the split model's time that way, 784-512-256-10 (534 k) at batch
+/// 32 took 1.148, 784-300-130-70-10 (284 k) at batch 256 about the same (1.040).
+pub const SPLIT_MIN_SAMPLE_WORK: usize = 1 << 18;
+
 /// How a run shares its threads: `concurrent_models` models train at once, each split over
 /// `threads_per_model` threads, or on one with a second filling its next batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,24 +129,24 @@ impl Schedule {
     /// and `batch` rows per step: one model per thread while there are jobs for every thread
     /// (two models at once beat one model split in two at every size measured); the threads
     /// left when there are fewer jobs go to each model, split evenly, if one training step is
-    /// at least [`SPLIT_MIN_STEP_WORK`] multiply-adds, the measured crossover; below it, one
-    /// of them fills the model's next batch while the model trains on the current one.
+    /// at least [`SPLIT_MIN_STEP_WORK`] multiply-adds and one sample at least
+    /// [`SPLIT_MIN_SAMPLE_WORK`], the measured crossovers; otherwise one of them fills the
+    /// model's next batch while the model trains on the current one.
     pub fn decide(threads: usize, jobs: usize, sizes: &[usize], batch: usize) -> Schedule {
-        let step_work: usize = batch * sizes.windows(2).map(|w| w[0] * w[1]).sum::<usize>();
-        Schedule::for_step(threads, jobs, step_work)
+        let sample_work: usize = sizes.windows(2).map(|w| w[0] * w[1]).sum();
+        Schedule::for_step(threads, jobs, sample_work, batch)
     }
 
-    /// The same rule for a model whose training step's forward pass takes `step_work`
-    /// multiply-adds (the convolutional network: see [`CnnShape::forward_multiply_adds`]).
-    pub fn for_step(threads: usize, jobs: usize, step_work: usize) -> Schedule {
+    /// The same rule for a model whose forward pass takes `sample_work` multiply-adds per
+    /// sample, `batch` samples per step (the convolutional network: see
+    /// [`CnnShape::forward_multiply_adds`]).
+    pub fn for_step(threads: usize, jobs: usize, sample_work: usize, batch: usize) -> Schedule {
         let threads = threads.max(1);
         let concurrent_models = threads.min(jobs).max(1);
         let spare = threads / concurrent_models;
-        let threads_per_model = if step_work >= SPLIT_MIN_STEP_WORK {
-            spare
-        } else {
-            1
-        };
+        let large = sample_work.saturating_mul(batch) >= SPLIT_MIN_STEP_WORK
+            && sample_work >= SPLIT_MIN_SAMPLE_WORK;
+        let threads_per_model = if large { spare } else { 1 };
         Schedule {
             concurrent_models,
             threads_per_model,
@@ -274,8 +281,8 @@ impl Plan {
                 hidden: t.hidden.clone(),
                 classes: self.shape.classes,
             };
-            let work = cnn.forward_multiply_adds().saturating_mul(t.batch_size);
-            return Schedule::for_step(self.threads, self.jobs.len(), work);
+            let work = cnn.forward_multiply_adds();
+            return Schedule::for_step(self.threads, self.jobs.len(), work, t.batch_size);
         }
         let mut sizes = vec![self.shape.features];
         sizes.extend(&t.hidden);
@@ -492,7 +499,10 @@ mod tests {
         assert!(!Schedule::decide(2, 4, &default, 32).fill_ahead);
         assert!(!Schedule::decide(2, 1, &wide, 32).fill_ahead);
         assert!(!Schedule::decide(1, 1, &default, 32).fill_ahead);
-        assert_eq!(s(2, 1, &default, 256), (1, 2));
+        // Its samples are too small to split at any batch size.
+        assert_eq!(s(2, 1, &default, 256), (1, 1));
+        assert_eq!(s(2, 1, &default, 4096), (1, 1));
+        assert_eq!(s(2, 1, &[784, 512, 256, 10], 32), (1, 2));
         assert_eq!(s(2, 1, &wide, 32), (1, 2));
         assert_eq!(s(4, 2, &wide, 32), (2, 2));
         assert_eq!(s(5, 2, &wide, 32), (2, 2));
@@ -502,6 +512,10 @@ mod tests {
         let just = [SPLIT_MIN_STEP_WORK, 1];
         assert_eq!(s(2, 1, &just, 1), (1, 2));
         assert_eq!(s(2, 1, &[SPLIT_MIN_STEP_WORK - 1, 1], 1), (1, 1));
+        // And each sample's.
+        let batch = SPLIT_MIN_STEP_WORK / SPLIT_MIN_SAMPLE_WORK;
+        assert_eq!(s(2, 1, &[SPLIT_MIN_SAMPLE_WORK, 1], batch), (1, 2));
+        assert_eq!(s(2, 1, &[SPLIT_MIN_SAMPLE_WORK - 1, 1], 2 * batch), (1, 1));
         let plan = Plan::new(options("relu"), DataShape::MNIST).unwrap();
         assert_eq!(plan.schedule().concurrent_models, 1);
         // The tutorial's CNN (about 2.5 M multiply-adds per image forward): one activation
