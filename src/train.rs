@@ -225,7 +225,7 @@ pub fn train(
     cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
-    train_on(hidden, data, cfg, 1, false, on_progress)
+    train_on(hidden, data, cfg, Threads::Split(1), on_progress)
 }
 
 /// [`train`] with the large products and Adam split over the threads of `team` (see
@@ -239,7 +239,15 @@ pub fn train_in(
     cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
-    team.install(|| train_on(hidden, data, cfg, team.threads(), false, on_progress))
+    team.install(|| {
+        train_on(
+            hidden,
+            data,
+            cfg,
+            Threads::Split(team.threads()),
+            on_progress,
+        )
+    })
 }
 
 /// [`train`] on one thread while a second thread of `team` fills the next batch (for networks
@@ -252,17 +260,27 @@ pub fn train_filling_ahead(
     cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
-    team.install(|| train_on(hidden, data, cfg, 1, team.threads() > 1, on_progress))
+    let threads = match team.threads() {
+        1 => Threads::Split(1),
+        _ => Threads::FillAhead,
+    };
+    team.install(|| train_on(hidden, data, cfg, threads, on_progress))
 }
 
-/// Train on `threads` threads for the products, with the next batch filled on another thread
-/// when `fill_ahead`.
+/// How a model uses the threads of its installed team.
+#[derive(Debug, Clone, Copy)]
+enum Threads {
+    /// The large products and Adam split over this many threads (1: none).
+    Split(usize),
+    /// One thread trains, a second fills the next batch meanwhile.
+    FillAhead,
+}
+
 fn train_on(
     hidden: &Hidden,
     data: &Data<'_>,
     cfg: &TrainConfig,
-    threads: usize,
-    fill_ahead: bool,
+    threads: Threads,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome {
     let _ftz = FlushDenormals::new();
@@ -274,54 +292,37 @@ fn train_on(
             sizes.push(data.classes);
             let mlp = Mlp::new(&sizes, hidden.clone(), cfg.init, cfg.seed);
             let batch = Batch::new(cfg.first_layer.unwrap_or_default());
-            fit(
-                mlp,
-                batch,
-                start,
-                data,
-                cfg,
-                threads,
-                fill_ahead,
-                on_progress,
-            )
+            fit(mlp, batch, start, data, cfg, threads, on_progress)
         }
         Some(shape) => {
             let cnn = Cnn::new(&shape, hidden.clone(), cfg.init, cfg.seed)
                 .unwrap_or_else(|e| panic!("{e}"));
             // The convolutional network reads the sparse row form.
             let batch = Batch::new(FirstLayerKernel::Sparse);
-            fit(
-                cnn,
-                batch,
-                start,
-                data,
-                cfg,
-                threads,
-                fill_ahead,
-                on_progress,
-            )
+            fit(cnn, batch, start, data, cfg, threads, on_progress)
         }
     }
 }
 
 /// The training loop for any [`Model`], filling `batch` (in the form the model reads; with
-/// `fill_ahead`, a second batch too, filled on the installed team's second thread); `start` is
-/// when building the model began.
-#[allow(clippy::too_many_arguments)]
+/// [`Threads::FillAhead`], a second batch too, filled on the installed team's second thread);
+/// `start` is when building the model began.
 fn fit<M: Model + Send>(
     mut model: M,
     mut batch: Batch,
     start: Instant,
     data: &Data<'_>,
     cfg: &TrainConfig,
-    threads: usize,
-    fill_ahead: bool,
+    threads: Threads,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Outcome
 where
     M::Workspace: Send,
 {
-    let mut ahead = fill_ahead.then(|| Batch::new(batch.kernel));
+    let (threads, mut ahead) = match threads {
+        Threads::Split(t) => (t, None),
+        Threads::FillAhead => (1, Some(Batch::new(batch.kernel))),
+    };
     let mut adam = Adam::new(cfg.adam, model.parameter_count());
     let mut grads = AlignedVec::zeros(model.parameter_count());
     let mut ws = model.workspace_split(cfg.batch_size, threads);

@@ -150,6 +150,10 @@ fn read_csv(path: &Path) -> Csv {
     Csv { header, rows }
 }
 
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
     row[col]
         .parse()
@@ -281,8 +285,7 @@ fn run_writes_summary_epochs_and_run_json() {
         assert!(num(s, "train_seconds") >= secs.iter().sum::<f64>(), "{s:?}");
     }
 
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let json = read_json(&out_dir.join("run.json"));
     assert!(json["config"].is_object());
     assert_eq!(
         json["config"]["activations"],
@@ -507,9 +510,7 @@ fn one_wide_model_is_split_over_the_threads_with_identical_metrics() {
                 "-q",
             ],
         ));
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
-                .unwrap();
+        let json = read_json(&out_dir.join("run.json"));
         let p = &json["parallelism"];
         assert_eq!(p["concurrent_models"], 1, "{p}");
         assert_eq!(p["threads_per_model"], threads, "{p}");
@@ -565,9 +566,7 @@ fn small_models_fill_batches_ahead_with_identical_metrics() {
                 "-q",
             ],
         ));
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
-                .unwrap();
+        let json = read_json(&out_dir.join("run.json"));
         let p = &json["parallelism"];
         let ahead = threads == "4";
         assert_eq!(p["threads_per_model"], 1, "{p}");
@@ -1312,8 +1311,7 @@ fn killed_run(extra: &[&str], model: &str, layers: &[(&str, &str)]) {
         let grad_rms = num(row, "grad_rms");
         assert!(grad_rms.is_finite() && grad_rms > 0.0, "{grad_rms}");
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let json = read_json(&out_dir.join("run.json"));
     assert_eq!(
         json.get("finished_at"),
         Some(&serde_json::Value::Null),
@@ -1509,8 +1507,7 @@ fn val_split_zero_trains_on_everything_and_leaves_val_cells_empty() {
         assert_fraction(r, "train_accuracy");
         assert_fraction(r, "test_accuracy");
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let json = read_json(&out_dir.join("run.json"));
     assert_eq!(json["config"]["val_split"], 0.0);
     assert_eq!(json["config"]["val_samples"], 0);
     assert_eq!(json["config"]["train_samples"], 200);
@@ -1545,9 +1542,7 @@ fn init_he_is_recorded_and_trains_differently_from_glorot() {
         let mut args = vec!["--activations", "relu,tanh", "--epochs", "1"];
         args.extend_from_slice(extra);
         run_ok(train_cmd(work.path(), data.path(), &out_dir, &args));
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap())
-                .unwrap();
+        let json = read_json(&out_dir.join("run.json"));
         runs.push((json, read_csv(&out_dir.join("epochs.csv"))));
     }
     assert_eq!(runs[0].0["config"]["init"], "glorot_uniform");
@@ -1702,8 +1697,7 @@ fn real_mnist_short_run_learns() {
     assert_eq!(r["val_samples"], "400");
     assert_eq!(r["test_samples"], "10000");
     assert!(num(r, "test_accuracy") > 0.8, "{r:?}");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).unwrap()).unwrap();
+    let json = read_json(&out_dir.join("run.json"));
     assert_eq!(json["data"]["verified"], true);
     let sums: Vec<&str> = json["data"]["sha256"]
         .as_array()

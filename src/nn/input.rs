@@ -256,8 +256,8 @@ unsafe fn push_nonzero_avx512(image: &[u8], col: &mut Vec<u32>, value: &mut Vec<
 }
 
 /// Ask the CPU to bring `bytes` into L2 (a hint: no effect on results; nothing on other
-/// architectures). Not into L1: a batch of images there pushed out the training step's own data
-/// (README, "CPU paths").
+/// architectures). Not into L1: the whole command was no faster that way (README, "CPU
+/// paths").
 fn prefetch(bytes: &[u8]) {
     #[cfg(target_arch = "x86_64")]
     for line in bytes

@@ -272,7 +272,11 @@ pub fn join<R: Send>(a: impl FnOnce() -> R + Send, b: impl FnOnce() + Send) -> R
     let (a, b, out) = (Mutex::new(Some(a)), Mutex::new(Some(b)), Mutex::new(None));
     for_each_part(2, &|p| match p {
         0 => *out.lock().unwrap_or_else(PoisonError::into_inner) = take(&a).map(|a| a()),
-        _ => take(&b).into_iter().for_each(|b| b()),
+        _ => {
+            if let Some(b) = take(&b) {
+                b()
+            }
+        }
     });
     take(&out).expect("join: the first part ran")
 }
