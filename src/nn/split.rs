@@ -24,6 +24,15 @@ use std::time::{Duration, Instant};
 /// "One model on several threads").
 pub const MIN_SPLIT_WORK: usize = 1 << 18;
 
+/// Element-wise loops (Adam) of fewer elements stay on one thread. Lower than
+/// [`MIN_SPLIT_WORK`]: an element costs Adam a square root and a division, many multiply-adds'
+/// time. At 2^18, 784-512-256-10's update of everything but the first layer's weights (134,410
+/// parameters, the first layer's go through Adam with their gradient) ran on one thread while
+/// the other waited; split, the batch-32 training step took 0.885 to 0.892 of the time (two
+/// models in one process, steps alternating, 3 runs; see README, "One model on several
+/// threads").
+pub const MIN_SPLIT_ELEMENTS: usize = 1 << 15;
+
 /// How long an idle helper spins (yielding to other threads) for the next part before it
 /// sleeps: longer than any serial stretch of a training step, short enough that a finished or
 /// paused model leaves its cores alone.
@@ -365,14 +374,14 @@ where
 /// Run `f` over equal-length slices `a`, `b`, `c` (mutable) and `d` (read) cut at the same
 /// places into at most `threads` blocks of whole multiples of 16 elements (64-byte lines of
 /// the aligned buffers), in parallel on the installed team: the element-wise loops (Adam).
-/// Below [`MIN_SPLIT_WORK`] elements `f` gets everything.
+/// Below [`MIN_SPLIT_ELEMENTS`] elements `f` gets everything.
 pub fn elements<F>(threads: usize, a: &mut [f32], b: &mut [f32], c: &mut [f32], d: &[f32], f: &F)
 where
     F: Fn(&mut [f32], &mut [f32], &mut [f32], &[f32]) + Sync,
 {
     let len = a.len();
     assert!(b.len() == len && c.len() == len && d.len() == len);
-    let parts = if len < MIN_SPLIT_WORK { 1 } else { threads };
+    let parts = if len < MIN_SPLIT_ELEMENTS { 1 } else { threads };
     if parts < 2 {
         return f(a, b, c, d);
     }
@@ -526,7 +535,7 @@ mod tests {
     #[test]
     fn elements_and_chunks_cover_every_element_once() {
         let team = Team::new(2).unwrap();
-        let n = MIN_SPLIT_WORK + 37;
+        let n = MIN_SPLIT_ELEMENTS + 37;
         let (mut a, mut b, mut c) = (vec![0.0f32; n], vec![1.0f32; n], vec![2.0f32; n]);
         let d: Vec<f32> = (0..n).map(|i| i as f32).collect();
         team.install(|| {
