@@ -264,9 +264,13 @@ fn split_across_threads(c: &mut Criterion) {
             )
         })
     });
-    // The conv net's products (batch 32) whole and split by output rows over a 2-thread team.
+    // The conv net's products (batch 32) whole and split over a 2-thread team (by output
+    // rows), and the wide networks' forward products at batch 32 (by output columns on
+    // `avx512`).
     let team = actbench::nn::split::Team::new(2).unwrap();
     for (name, (m, k, n), transposed) in [
+        ("dense_1024_1024_b32_forward", (32, 1024, 1024), false),
+        ("dense_512_256_b32_forward", (32, 512, 256), false),
         ("conv2_kernel_grad", (288, 3872, 64), true),
         ("conv2_patch_grad", (3872, 64, 288), false),
         ("conv1_kernel_grad", (9, 21632, 32), true),
@@ -338,6 +342,15 @@ fn large_products(c: &mut Criterion) {
                 (batch, input, output),
                 false,
             );
+            if batch == 32 {
+                // One thread's half when two threads split the batch by rows.
+                large_case(
+                    &mut g,
+                    &format!("{net}/forward_half"),
+                    (batch / 2, input, output),
+                    false,
+                );
+            }
             large_case(
                 &mut g,
                 &format!("{net}/weight_grad"),

@@ -371,6 +371,19 @@ where
     });
 }
 
+/// Run `f(j0, j1)` for column ranges cutting `0..len` into `threads` blocks of whole
+/// multiples of `align` (the last ending at `len`), in parallel on the installed team. The
+/// caller decides that the job is worth splitting.
+pub fn columns(threads: usize, len: usize, align: usize, f: &(dyn Fn(usize, usize) + Sync)) {
+    let parts = threads.max(1);
+    for_each_part(parts, &|p| {
+        let (lo, hi) = (bound(p, parts, len, align), bound(p + 1, parts, len, align));
+        if lo < hi {
+            f(lo, hi);
+        }
+    });
+}
+
 /// Run `f` over equal-length slices `a`, `b`, `c` (mutable) and `d` (read) cut at the same
 /// places into at most `threads` blocks of whole multiples of 16 elements (64-byte lines of
 /// the aligned buffers), in parallel on the installed team: the element-wise loops (Adam).

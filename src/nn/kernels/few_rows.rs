@@ -31,28 +31,39 @@ pub(super) unsafe fn gemm(
     out: &mut [f32],
 ) {
     // SAFETY: the caller's promise (AVX-512 F).
-    unsafe { rows(m, kdim, a, b, COLS, init, out) }
+    unsafe { rows(m, kdim, a, b, COLS, COLS, Start::Init(init), out) }
 }
 
-/// [`gemm_m`] for `m` (at most `MAX_ROWS`) rows, `b` and `out` rows `step` apart.
+/// Where a tile's sums start: `init` (or zero), or the partial sums already in `out` (exact:
+/// an f32 stored and reloaded).
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    Init(Option<&'a [f32]>),
+    Out,
+}
+
+/// [`gemm_m`] for `m` (at most `MAX_ROWS`) rows, the rows of `b` `b_row` apart, of `out`
+/// `step`.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn rows(
     m: usize,
     kdim: usize,
     a: Strided<'_>,
     b: &[f32],
+    b_row: usize,
     step: usize,
-    init: Option<&[f32]>,
+    start: Start<'_>,
     out: &mut [f32],
 ) {
     macro_rules! rows {
         ($($m:literal)+) => {
             match m {
                 // SAFETY: the caller's promise (AVX-512 F).
-                $($m => unsafe { gemm_m::<$m>(kdim, a, b, step, init, out) },)+
+                $($m => unsafe { gemm_m::<$m>(kdim, a, b, b_row, step, start, out) },)+
                 _ => unreachable!("at most {MAX_ROWS} rows"),
             }
         };
@@ -64,40 +75,73 @@ unsafe fn rows(
 /// in tiles of up to 8 x 32 (16 registers of accumulators, as the packed path's tile), `a` and
 /// `b` read in place. Returns the columns done (`n` rounded down to 32); the caller does the
 /// rest. The generic 4 x 16 tiles of the other paths hold a quarter of what AVX-512 can:
-/// 784-128-64-10's second layer (32 x 128 x 64) took 8.7 µs through them.
+/// 784-128-64-10's second layer (32 x 128 x 64) took 8.7 µs through them. The rows of `b` are
+/// `b_row` apart (`n` for a whole matrix, more for a block of its columns), those of `out` `n`.
+///
+/// A `b` spanning at least [`K_BLOCKED_MIN`] values is taken [`K_BLOCK`] rows at a time, every
+/// panel of `out` adding those rows before the next: see [`K_BLOCK`].
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn tiles(
     m: usize,
     kdim: usize,
     n: usize,
     a: Strided<'_>,
     b: &[f32],
+    b_row: usize,
     init: Option<&[f32]>,
     out: &mut [f32],
 ) -> usize {
     let full_cols = if kdim == 0 { 0 } else { n - n % COLS };
-    for j in (0..full_cols).step_by(COLS) {
-        let mut i = 0;
-        while i < m {
-            let tile_rows = (m - i).min(ZMM_R);
-            let a = Strided {
-                data: &a.data[i * a.row..],
-                ..a
-            };
-            let (b, init, out) = (&b[j..], init.map(|bias| &bias[j..]), &mut out[i * n + j..]);
-            // SAFETY: the caller's promise (AVX-512 F).
-            unsafe { rows(tile_rows, kdim, a, b, n, init, out) };
-            i += tile_rows;
+    let kb = if kdim * b_row >= K_BLOCKED_MIN {
+        K_BLOCK
+    } else {
+        kdim.max(1)
+    };
+    for p0 in (0..kdim).step_by(kb) {
+        let kc = kb.min(kdim - p0);
+        let start = if p0 == 0 {
+            Start::Init(init)
+        } else {
+            Start::Out
+        };
+        for j in (0..full_cols).step_by(COLS) {
+            let mut i = 0;
+            while i < m {
+                let tile_rows = (m - i).min(ZMM_R);
+                let a = Strided {
+                    data: &a.data[i * a.row + p0 * a.col..],
+                    ..a
+                };
+                let start = match start {
+                    Start::Init(init) => Start::Init(init.map(|bias| &bias[j..])),
+                    Start::Out => Start::Out,
+                };
+                let (b, out) = (&b[p0 * b_row + j..], &mut out[i * n + j..]);
+                // SAFETY: the caller's promise (AVX-512 F).
+                unsafe { rows(tile_rows, kc, a, b, b_row, n, start, out) };
+                i += tile_rows;
+            }
         }
     }
     full_cols
 }
 
-/// `M` rows by 32 columns of `out`: `init` (or zero), then `packed::kloop_avx512` once, `a`
-/// read in place, the rows of `b` and of `out` `step` apart.
+/// Rows of a large `b` that [`tiles`] takes at a time. Panel by panel over all of `kdim`, each
+/// row of a 1024-wide `b` gave one 128-byte read 4 KiB from the last, a page each, which the
+/// hardware does not prefetch: 16 x 1024 x 1024 (784-1024-1024-10's forward product at batch
+/// 32, one thread's half) ran at 44 to 69 GFLOP/s; 64 rows at a time, 92 to 103 (32 rows 77
+/// to 96, 128 rows 55 to 80; Intel Xeon, 2026-12-01).
+const K_BLOCK: usize = 64;
+/// Values of `b` from which [`tiles`] blocks the inner index: below, `b` stays in L2 and one
+/// pass per panel costs nothing (the default job's products).
+const K_BLOCKED_MIN: usize = 1 << 18;
+
+/// `M` rows by 32 columns of `out`: from `start`, then `packed::kloop_avx512` once, `a` read
+/// in place, the rows of `b` `b_row` apart, of `out` `step`.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
@@ -106,14 +150,22 @@ unsafe fn gemm_m<const M: usize>(
     kdim: usize,
     a: Strided<'_>,
     b: &[f32],
+    b_row: usize,
     step: usize,
-    init: Option<&[f32]>,
+    start: Start<'_>,
     out: &mut [f32],
 ) {
     let mut acc = [[0f32; COLS]; M];
-    if let Some(bias) = init {
-        acc.iter_mut()
-            .for_each(|row| row.copy_from_slice(&bias[..COLS]));
+    match start {
+        Start::Init(Some(bias)) => acc
+            .iter_mut()
+            .for_each(|row| row.copy_from_slice(&bias[..COLS])),
+        Start::Init(None) => {}
+        Start::Out => {
+            for (r, row) in acc.iter_mut().enumerate() {
+                row.copy_from_slice(&out[r * step..r * step + COLS]);
+            }
+        }
     }
     let panel = Panel {
         a: a.data,
@@ -121,7 +173,7 @@ unsafe fn gemm_m<const M: usize>(
         step_p: a.col,
     };
     // SAFETY: the caller's promise (AVX-512 F); `kloop_avx512` checks every bound.
-    unsafe { kloop_avx512::<M>(kdim, panel, b, step, acc.as_flattened_mut()) };
+    unsafe { kloop_avx512::<M>(kdim, panel, b, b_row, acc.as_flattened_mut()) };
     for (r, row) in acc.iter().enumerate() {
         out[r * step..r * step + COLS].copy_from_slice(row);
     }
