@@ -809,8 +809,10 @@ mod tests {
             (9, 300, 32),
             (300, 9, 32),
             (64, 64, 256),
-            // Transposed rows 4 KiB apart: packed where other whole tiles are read in place.
+            // Transposed rows 4 and 2 KiB apart: packed where other whole tiles are read in
+            // place.
             (1024, 3, 40),
+            (512, 3, 40),
             // Few rows, 32 columns, a long inner index: the whole output in registers on
             // AVX-512 (with (9, 300, 32) above).
             (12, 256, 32),

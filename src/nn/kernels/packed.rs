@@ -157,17 +157,18 @@ pub(super) struct Panel<'a> {
 /// tile, for a row-major or transposed `a`. Packing them cost more than it saved (row-major `a` packs through scatter
 /// instructions, a transposed one reads 32 bytes per cache line; together 12% of a CNN epoch on
 /// a Zen 5), while a tile's eight rows read in place are eight sequential streams. Not for a
-/// transposed `a` whose rows are a multiple of 4 KiB apart: then the tile's `kc` reads fall in
-/// one L1 set and evict each other (measured 16% slower at 1024 x 256 x 1024).
+/// transposed `a` whose rows are a multiple of 2 KiB apart: then the tile's `kc` reads fall in
+/// one or two L1 sets and evict each other (measured 16% slower at 1024 x 256 x 1024, rows 4
+/// KiB apart; 512 x 256 x 1024, rows 2 KiB apart, 113 against 126 GFLOP/s packed).
 #[inline(always)]
 fn in_place<const R: usize, const C: usize>(a: Strided<'_>) -> Option<(usize, usize)> {
     let avx512_tile = cfg!(target_arch = "x86_64") && R == ZMM_R && C == ZMM_C;
-    let readable = a.col == 1 || (a.row == 1 && !a.col.is_multiple_of(PAGE_FLOATS));
+    let readable = a.col == 1 || (a.row == 1 && !a.col.is_multiple_of(SET_ALIASING_FLOATS));
     (avx512_tile && readable).then_some((a.row, a.col))
 }
 
-/// Floats in 4 KiB: addresses this far apart share an L1 set.
-const PAGE_FLOATS: usize = 1024;
+/// Floats in 2 KiB: L1 sets repeat every 4 KiB, so reads this far apart use two sets only.
+const SET_ALIASING_FLOATS: usize = 512;
 
 /// What every tile of one `KC` block shares.
 struct Block<'a> {
