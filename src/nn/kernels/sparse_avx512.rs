@@ -116,11 +116,16 @@ unsafe fn block<const V: usize, const LOAD: bool>(
 /// the whole weight matrix once, so fewer, larger groups read it less often (784-1024-1024-10
 /// at batch 256, one thread, 3 rounds side by side: 256 against 32, paired ratio 0.958).
 const GROUP: usize = 256;
-/// Weight rows (inputs) per tile of [`forward`]: 64 rows of 128 outputs are 32 KiB, which
-/// stay in L1 beside a group's outputs (16 KiB) while every batch row of the group takes its
-/// entries from them. `products_batch32/layer1_forward_sparse` (Intel Xeon, 2026-12-01): 16.1
-/// µs untiled, tiles of 16, 32, 64, 128 and 256 inputs 18.4, 14.5, 13.6, 13.3 and 14.0 µs.
-const TILE_K: usize = 64;
+/// Weight rows (inputs) per tile of [`forward`]: every batch row of the group takes its
+/// entries within the tile from them. `products_batch32/layer1_forward_sparse` (Intel Xeon,
+/// 2026-12-01): 16.1 µs untiled, tiles of 16, 32, 64, 128 and 256 inputs 18.4, 14.5, 13.6,
+/// 13.3 and 14.0 µs. At batch 256 each batch row loads and stores its outputs once per tile,
+/// and 128 rows (64 KiB of weights, more than L1) did better than 64 (32 KiB): two identical
+/// models alternating steps in one process, 784-512-256-10 at batch 256 on 2 threads, batch
+/// fill and forward pass 0.956, 0.953, 0.956 of the time, the whole step 0.962, 0.966, 0.985
+/// (600 steps each); 256 rows 1.08 of 128's step. The other jobs the same within 1%, the
+/// default job's forward 0.96 (its step 1.004 and 0.956).
+const TILE_K: usize = 128;
 /// Outputs per tile of [`forward`]: 8 registers.
 pub(super) const TILE_J: usize = 128;
 
