@@ -37,9 +37,13 @@ pub const PACKED_MIN_WORK: usize = 1 << 20;
 /// in place: packing copies all of `b` for two row tiles' use. 784-1024-1024-10 at batch 32 on
 /// 2 threads (its 32 x 1024 x 1024 forward and input-gradient products split into blocks of 16
 /// rows), 6 rounds side by side: paired ratio 0.920 (0.871 to 1.137). Blocks of 32 rows (one
-/// thread) were not faster in place (1.024), and every product of at most 32 rows in place made
-/// the CNN slower (1.077, its 32 x 1600 x 64 and 32 x 64 x 1600).
-const IN_PLACE_MAX_ROWS: usize = 16;
+/// thread) were not faster in place (1.024) until `few_rows::tiles` took a large `b` in blocks
+/// of its rows: then 784-1024-1024-10 at batch 32 on one thread, two identical models
+/// alternating steps in one process (600 steps), batch fill and forward pass 0.89 and 0.90 of
+/// the time packed, the step 0.989 and 0.956; 784-512-512-10 (1,500 steps) 0.91 and 0.94, the
+/// step 0.977 and 0.980. Every product of at most 32 rows in place made the CNN slower (1.077,
+/// its 32 x 1600 x 64 and 32 x 64 x 1600), which [`IN_PLACE_MIN_WIDTH`] leaves packed.
+const IN_PLACE_MAX_ROWS: usize = 32;
 /// See [`IN_PLACE_MAX_ROWS`].
 const IN_PLACE_MIN_WIDTH: usize = 512;
 /// See [`PACKED_MIN_WORK`]: a dimension this small (conv1's 9-value patches, its 9-row kernel
@@ -191,7 +195,7 @@ pub fn gemm_split(
 /// long on each of 2 threads as alone). A training step of 784-1024-1024-10 at batch 32 on 2
 /// threads, two identical models alternating in one process (1,500 steps): 0.948 and 0.903 of
 /// the step with blocks of rows; 784-512-256-10 (4,000 steps) 0.944 and 0.943.
-const COLUMN_SPLIT_MAX_ROWS: usize = 2 * IN_PLACE_MAX_ROWS;
+const COLUMN_SPLIT_MAX_ROWS: usize = 32;
 /// See [`COLUMN_SPLIT_MAX_ROWS`].
 const COLUMN_SPLIT_MIN_WIDTH: usize = 256;
 
@@ -824,6 +828,7 @@ mod tests {
             // Few rows, wide both ways: in place on AVX-512, above the packed size, the inner
             // index in blocks (a partial last one); then below the packed size.
             (16, 520, 530),
+            (25, 600, 530),
             (3, 700, 400),
         ];
         on_every_level(|_| {
