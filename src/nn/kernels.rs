@@ -195,10 +195,13 @@ pub fn gemm_split(
 /// long on each of 2 threads as alone). A training step of 784-1024-1024-10 at batch 32 on 2
 /// threads, two identical models alternating in one process (1,500 steps): 0.948 and 0.903 of
 /// the step with blocks of rows; 784-512-256-10 (4,000 steps) 0.944 and 0.943.
+#[cfg(target_arch = "x86_64")]
 const COLUMN_SPLIT_MAX_ROWS: usize = 32;
 /// See [`COLUMN_SPLIT_MAX_ROWS`].
+#[cfg(target_arch = "x86_64")]
 const COLUMN_SPLIT_MIN_WIDTH: usize = 256;
 
+#[cfg(target_arch = "x86_64")]
 thread_local! {
     /// This thread's block of a [`gemm_split_columns`] output, grown on demand and kept.
     static COLUMN_BLOCK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
