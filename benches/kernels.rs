@@ -343,7 +343,8 @@ fn large_products(c: &mut Criterion) {
                 false,
             );
             if batch == 32 {
-                // One thread's half when two threads split the batch by rows.
+                // Half the batch: one thread's share when two threads split these products by
+                // rows (they now split them by columns), read in place on one thread.
                 large_case(
                     &mut g,
                     &format!("{net}/forward_half"),

@@ -190,9 +190,9 @@ pub fn gemm_split(
 
 /// Products of at most this many rows that [`gemm_split`] cuts by columns instead of rows (on
 /// AVX-512, inner and output dimensions at least [`COLUMN_SPLIT_MIN_WIDTH`]): each thread then
-/// reads only its columns of `b`, where blocks of rows read all of `b` in every thread; two
-/// threads reading the same 4 MiB from L3 shared its bandwidth (16 x 1024 x 1024 took twice as
-/// long on each of 2 threads as alone). A training step of 784-1024-1024-10 at batch 32 on 2
+/// reads only its columns of `b`, where blocks of rows read all of `b` in every thread (16 x
+/// 1024 x 1024, all of a 4 MiB `b`, took 1.3 to 1.7 times as long on each of 2 threads as on
+/// one alone). A training step of 784-1024-1024-10 at batch 32 on 2
 /// threads, two identical models alternating in one process (1,500 steps): 0.948 and 0.903 of
 /// the step with blocks of rows; 784-512-256-10 (4,000 steps) 0.944 and 0.943.
 #[cfg(target_arch = "x86_64")]
@@ -222,18 +222,7 @@ fn gemm_split_columns(
     init: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    /// `out`, written by every thread in its own columns only.
-    struct Shared(*mut f32);
-    // SAFETY: the parts write disjoint columns (see below).
-    unsafe impl Sync for Shared {}
-    impl Shared {
-        /// Where `out`'s element `at` is.
-        fn at(&self, at: usize) -> *mut f32 {
-            self.0.wrapping_add(at)
-        }
-    }
-    let out = &mut out[..m * n];
-    let shared = Shared(out.as_mut_ptr());
+    let out = split::Pieces::new(&mut out[..m * n], n);
     split::columns(threads, n, few_rows::COLS, &|j0, j1| {
         let cols = j1 - j0;
         COLUMN_BLOCK.with(|block| {
@@ -248,9 +237,8 @@ fn gemm_split_columns(
             };
             assert_eq!(done, cols, "whole panels");
             for (i, row) in block.chunks_exact(cols).enumerate() {
-                // SAFETY: row `i`'s columns `j0..j1` are inside `out` (`j1 <= n`, `i < m`)
-                // and no other part writes them.
-                unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), shared.at(i * n + j0), cols) };
+                // SAFETY: each part takes only its own columns `j0..j1` of every row.
+                unsafe { out.range(i * n + j0, i * n + j1) }.copy_from_slice(row);
             }
         });
     });

@@ -1,6 +1,7 @@
 //! One model on several threads: an output cut into blocks of whole rows (or, for products of
-//! few rows, of whole columns), one block per thread. Each block is computed exactly as one thread computes the whole (every output
-//! element is the same sum in the same order), so results do not depend on the thread count.
+//! few rows, of whole columns), one block per thread. Each block is computed exactly as one
+//! thread computes the whole (every output element is the same sum in the same order), so
+//! results do not depend on the thread count.
 //!
 //! The blocks run on the model's [`Team`] (installed by
 //! [`crate::train::train_in`]): the calling thread takes the first block, the team's helper

@@ -103,22 +103,17 @@ pub(super) unsafe fn tiles(
     };
     for p0 in (0..kdim).step_by(kb) {
         let kc = kb.min(kdim - p0);
-        let start = if p0 == 0 {
-            Start::Init(init)
-        } else {
-            Start::Out
-        };
         for j in (0..full_cols).step_by(COLS) {
+            let start = match p0 {
+                0 => Start::Init(init.map(|bias| &bias[j..])),
+                _ => Start::Out,
+            };
             let mut i = 0;
             while i < m {
                 let tile_rows = (m - i).min(ZMM_R);
                 let a = Strided {
                     data: &a.data[i * a.row + p0 * a.col..],
                     ..a
-                };
-                let start = match start {
-                    Start::Init(init) => Start::Init(init.map(|bias| &bias[j..])),
-                    Start::Out => Start::Out,
                 };
                 let (b, out) = (&b[p0 * b_row + j..], &mut out[i * n + j..]);
                 // SAFETY: the caller's promise (AVX-512 F).
