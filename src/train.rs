@@ -386,7 +386,7 @@ where
                     out
                 }
                 None => {
-                    batch.fill_prefetching(data.train, idx, next);
+                    batch.fill_split(threads, data.train, idx, next);
                     step(&batch, b)
                 }
             };
