@@ -60,7 +60,9 @@ use std::sync::Arc;
 /// - choose with `if`/`else` between values that are cheap to compute both (the compiler turns
 ///   that into a select), rather than returning early.
 ///
-/// Override `forward`/`backward` only to do something the element functions cannot express.
+/// Override `forward`/`backward` only to do something the element functions cannot express,
+/// and keep them element by element: a model on several threads calls them on blocks of a
+/// layer's rows.
 pub trait Activation: Send + Sync + Debug {
     /// A name for messages and plots (include any parameter, e.g. `leaky_relu:0.1`); the
     /// command line records the name the user typed.

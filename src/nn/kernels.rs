@@ -583,18 +583,34 @@ pub fn sparse_weight_grad_adam_split(
 /// at 1024 x 256 those lines had left L1 before the next row came back to them (13% of a
 /// 784-1024-1024-10 epoch at batch 256 was this loop).
 pub fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
-    let (m, out) = (&m[..rows * cols], &mut out[..rows * cols]);
+    transpose_rows(m, rows, cols, 0, &mut out[..rows * cols]);
+}
+
+/// [`transpose`] on up to `threads` threads of the installed team, each writing a block of
+/// `out`'s rows (see [`split::value_rows`]).
+pub fn transpose_split(threads: usize, m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
+    let out = &mut out[..rows * cols];
+    split::value_rows(threads, out, rows, TRANSPOSE_BLOCK, &|j0, block| {
+        transpose_rows(m, rows, cols, j0, block)
+    });
+}
+
+/// Rows `j0..j0 + out.len() / rows` of `m^T` into `out`.
+fn transpose_rows(m: &[f32], rows: usize, cols: usize, j0: usize, out: &mut [f32]) {
+    let m = &m[..rows * cols];
     #[cfg(target_arch = "x86_64")]
     if cpu::level() == Level::Avx512 {
         // SAFETY: the level is `avx512` only when the CPU has AVX-512 F.
-        return unsafe { transpose_avx512::transpose(m, rows, cols, out) };
+        return unsafe { transpose_avx512::transpose_rows(m, rows, cols, j0, out) };
     }
+    let j1 = j0 + out.len() / rows.max(1);
     for i0 in (0..rows).step_by(TRANSPOSE_BLOCK) {
         let i1 = (i0 + TRANSPOSE_BLOCK).min(rows);
-        for j0 in (0..cols).step_by(TRANSPOSE_BLOCK) {
-            let j1 = (j0 + TRANSPOSE_BLOCK).min(cols);
-            for j in j0..j1 {
-                for (i, o) in (i0..i1).zip(&mut out[j * rows + i0..j * rows + i1]) {
+        for jb in (j0..j1).step_by(TRANSPOSE_BLOCK) {
+            let je = (jb + TRANSPOSE_BLOCK).min(j1);
+            for j in jb..je {
+                let o = (j - j0) * rows;
+                for (i, o) in (i0..i1).zip(&mut out[o + i0..o + i1]) {
                     *o = m[i * cols + j];
                 }
             }
@@ -859,7 +875,10 @@ mod tests {
         transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3, &mut t);
         assert_eq!(t, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         // Shapes below, at and across the block size (the AVX-512 path's 16 x 16 register
-        // blocks), against the definition, with every value distinct, on every level.
+        // blocks), against the definition, with every value distinct, on every level; on one
+        // thread and, large enough to split, in blocks of output rows on 2 and 3 (rows and
+        // columns not multiples of 16).
+        let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
         on_every_level(|level| {
             for (rows, cols) in [
                 (1, 1),
@@ -870,22 +889,37 @@ mod tests {
                 (48, 32),
                 (64, 31),
                 (100, 257),
+                (200, 257),
+                (33, 1024),
             ] {
                 let m: Vec<f32> = (0..rows * cols).map(|v| v as f32).collect();
                 let mut t = vec![f32::NAN; rows * cols];
                 transpose(&m, rows, cols, &mut t);
-                for i in 0..rows {
-                    for j in 0..cols {
-                        assert_eq!(
-                            t[j * rows + i],
-                            m[i * cols + j],
-                            "{} {rows}x{cols} at ({i}, {j})",
-                            level.name()
-                        );
+                let mut split_t = Vec::new();
+                for team in &teams {
+                    let mut t = vec![f32::NAN; rows * cols];
+                    team.install(|| transpose_split(team.threads(), &m, rows, cols, &mut t));
+                    split_t.push((team.threads(), t));
+                }
+                for (threads, t) in [(1, t)].into_iter().chain(split_t) {
+                    for i in 0..rows {
+                        for j in 0..cols {
+                            assert_eq!(
+                                t[j * rows + i],
+                                m[i * cols + j],
+                                "{} {rows}x{cols} on {threads} at ({i}, {j})",
+                                level.name()
+                            );
+                        }
                     }
                 }
             }
         });
+        const {
+            assert!(
+                200 * 257 >= split::MIN_SPLIT_ELEMENTS && 33 * 1024 >= split::MIN_SPLIT_ELEMENTS
+            )
+        };
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::activation::{Hidden, leaky_slope};
 use super::adam::Adam;
 use super::aligned::AlignedVec;
 use super::kernels::{self, Strided};
+use super::split;
 use crate::nn::input::{Batch, FirstLayerKernel};
 use ndarray::ArrayView2;
 use rand::Rng;
@@ -216,8 +217,12 @@ impl Mlp {
                 break;
             }
             let y = &mut ws.y[l][..rows * n];
+            let z = &*z;
             match &self.hidden {
-                Hidden::Fixed(act) => act.forward(z, y),
+                // Element-wise: on the threads, each a block of rows.
+                Hidden::Fixed(act) => split::value_rows(ws.threads, y, n, 1, &|r0, y| {
+                    act.forward(&z[r0 * n..][..y.len()], y)
+                }),
                 Hidden::Prelu(prelu) => {
                     let s = layer.slopes.expect("a PReLU network has slopes");
                     prelu.forward(z, &p[s..s + n], y);
@@ -329,7 +334,7 @@ impl Mlp {
             // dy_{l-1} = g W^T, computed as (W g^T)^T: the product then reads W row by row as
             // stored, and only batch-sized matrices are transposed (W can be 1024 x 1024).
             let (gt, dyt) = (&mut ws.gt[..n * rows], &mut ws.dyt[..k * rows]);
-            kernels::transpose(&ws.g[l][..rows * n], rows, n, gt);
+            kernels::transpose_split(ws.threads, &ws.g[l][..rows * n], rows, n, gt);
             let w = Strided {
                 data: &self.params[layer.w..layer.b],
                 row: n,
@@ -337,12 +342,15 @@ impl Mlp {
             };
             kernels::gemm_split(ws.threads, k, n, rows, w, gt, None, dyt);
             let dy = &mut ws.g[l - 1][..rows * k];
-            kernels::transpose(dyt, k, rows, dy);
+            kernels::transpose_split(ws.threads, dyt, k, rows, dy);
             // Through the activation: dz = dy * f'(z).
             let z = &ws.z[l - 1][..rows * k];
             let y = &ws.y[l - 1][..rows * k];
             match &self.hidden {
-                Hidden::Fixed(act) => act.backward(z, y, dy),
+                Hidden::Fixed(act) => split::value_rows(ws.threads, dy, k, 1, &|r0, g| {
+                    let at = r0 * k..r0 * k + g.len();
+                    act.backward(&z[at.clone()], &y[at], g)
+                }),
                 Hidden::Prelu(prelu) => {
                     let s = self.layers[l - 1]
                         .slopes

@@ -372,6 +372,20 @@ where
     });
 }
 
+/// [`rows`] for element-wise work (a copy, an activation): split from [`MIN_SPLIT_ELEMENTS`]
+/// values of `out`.
+pub fn value_rows<F>(threads: usize, out: &mut [f32], row_len: usize, align: usize, f: &F)
+where
+    F: Fn(usize, &mut [f32]) + Sync,
+{
+    let threads = if out.len() < MIN_SPLIT_ELEMENTS {
+        1
+    } else {
+        threads
+    };
+    rows(threads, MIN_SPLIT_WORK, out, row_len, align, f)
+}
+
 /// Run `f(j0, j1)` for column ranges cutting `0..len` into `threads` blocks of whole
 /// multiples of `align` (the last ending at `len`), in parallel on the installed team. The
 /// caller decides that the job is worth splitting.

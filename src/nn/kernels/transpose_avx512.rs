@@ -9,24 +9,32 @@ use std::arch::x86_64::{
     _mm512_unpacklo_ps,
 };
 
-/// `out = m^T` for a row-major `rows x cols` matrix `m` (both slices exactly `rows x cols`):
-/// full 16 x 16 blocks in registers, the edges value by value.
+/// Rows `j0..j0 + out.len() / rows` of `m^T` into `out`, for a row-major `rows x cols` matrix
+/// `m` (exactly `rows x cols`): full 16 x 16 blocks in registers, the edges value by value.
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
-    assert!(m.len() == rows * cols && out.len() == rows * cols);
-    let (full_rows, full_cols) = (rows / 16 * 16, cols / 16 * 16);
+pub(super) unsafe fn transpose_rows(
+    m: &[f32],
+    rows: usize,
+    cols: usize,
+    j0: usize,
+    out: &mut [f32],
+) {
+    let j1 = j0 + out.len() / rows.max(1);
+    assert!(m.len() == rows * cols && out.len() == (j1 - j0) * rows && j1 <= cols);
+    let (full_rows, full_cols) = (rows / 16 * 16, j0 + (j1 - j0) / 16 * 16);
     for i0 in (0..full_rows).step_by(16) {
-        for j0 in (0..full_cols).step_by(16) {
-            // SAFETY: rows i0..i0 + 16 of `m` have columns j0..j0 + 16, and rows j0..j0 + 16
-            // of `out` (each `rows` long) have columns i0..i0 + 16.
+        for jb in (j0..full_cols).step_by(16) {
+            // SAFETY: rows i0..i0 + 16 of `m` have columns jb..jb + 16, and rows jb..jb + 16
+            // of `m^T` (each `rows` long, the first at `out`'s row j0) have columns
+            // i0..i0 + 16.
             unsafe {
                 block(
-                    m.as_ptr().add(i0 * cols + j0),
+                    m.as_ptr().add(i0 * cols + jb),
                     cols,
-                    out.as_mut_ptr().add(j0 * rows + i0),
+                    out.as_mut_ptr().add((jb - j0) * rows + i0),
                     rows,
                 )
             };
@@ -34,13 +42,13 @@ pub(super) unsafe fn transpose(m: &[f32], rows: usize, cols: usize, out: &mut [f
     }
     // The edges: the last rows (all columns), then the last columns of the full rows.
     for i in full_rows..rows {
-        for j in 0..cols {
-            out[j * rows + i] = m[i * cols + j];
+        for j in j0..j1 {
+            out[(j - j0) * rows + i] = m[i * cols + j];
         }
     }
-    for j in full_cols..cols {
+    for j in full_cols..j1 {
         for i in 0..full_rows {
-            out[j * rows + i] = m[i * cols + j];
+            out[(j - j0) * rows + i] = m[i * cols + j];
         }
     }
 }
