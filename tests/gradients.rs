@@ -440,7 +440,9 @@ fn backprop_matches_finite_differences_for_every_activation() {
 ///   as TR x 8, TR x 4, TR x 2, TR x 1 and 1 x 8, 1 x 4, 1 x 2, 1 x 1.
 /// - layer 2 dW, `gemm`, 70 x 31: the same tiles (70 = 17 x TR + 2 single rows).
 /// - layer 2 dx, `gemm` with n = batch, 70 x 9: TR x 8, TR x 1, 1 x 8, 1 x 1.
-/// - layer 3 forward, dW, dx: 9 x 10, 31 x 10, 31 x 9: TR and single rows x 8, 2, 1.
+/// - layer 3 forward, 9 x 10: TR and single rows x 8, 2, 1; with fewer than 16 outputs its
+///   backward products go the other way round (`mlp.rs`, `NARROW_OUTPUTS`): dW^T 10 x 31 and
+///   dx 9 x 31, TR and single rows x TC and the edge 15.
 ///
 /// Every column edge width is reached because TC - 1 is the sum of them all (they halve).
 fn tile_shapes() -> (Vec<usize>, usize) {

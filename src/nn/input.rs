@@ -394,7 +394,8 @@ impl Batch {
         });
         (rows..next.len()).for_each(|r| prefetch(&samples.images[next[r] * f..][..f]));
 
-        // Both forms' starts, and each part's cursor in every column (after the parts before).
+        // Both forms' starts (the parts' rows one after the other), and every column's cursor
+        // at its start.
         self.rows = rows;
         self.features = f;
         self.labels.clear();

@@ -323,26 +323,51 @@ impl Mlp {
                 }
                 break;
             }
-            // dW = y_{l-1}^T g, read through strides.
             let k = layer.inputs;
-            let y_prev = Strided {
-                data: &ws.y[l - 1],
-                row: 1,
-                col: k,
-            };
-            kernels::gemm_split(ws.threads, k, rows, n, y_prev, g, None, dw);
-            // dy_{l-1} = g W^T, computed as (W g^T)^T: the product then reads W row by row as
-            // stored, and only batch-sized matrices are transposed (W can be 1024 x 1024).
-            let (gt, dyt) = (&mut ws.gt[..n * rows], &mut ws.dyt[..k * rows]);
-            kernels::transpose_split(ws.threads, &ws.g[l][..rows * n], rows, n, gt);
-            let w = Strided {
-                data: &self.params[layer.w..layer.b],
-                row: n,
-                col: 1,
-            };
-            kernels::gemm_split(ws.threads, k, n, rows, w, gt, None, dyt);
-            let dy = &mut ws.g[l - 1][..rows * k];
-            kernels::transpose_split(ws.threads, dyt, k, rows, dy);
+            let w = &self.params[layer.w..layer.b];
+            let (before, from_l) = ws.g.split_at_mut(l);
+            let (g, dy) = (&from_l[0][..rows * n], &mut before[l - 1][..rows * k]);
+            if n < NARROW_OUTPUTS {
+                // dW^T = g^T y_{l-1} (`n` rows, `y_{l-1}` read as stored), then transposed.
+                let (wt, g_t) = (
+                    &mut ws.narrow[..n * k],
+                    Strided {
+                        data: g,
+                        row: 1,
+                        col: n,
+                    },
+                );
+                kernels::gemm_split(ws.threads, n, rows, k, g_t, &ws.y[l - 1], None, wt);
+                kernels::transpose(wt, n, k, dw);
+                // dy_{l-1} = g W^T, with W^T (n x k) transposed first.
+                kernels::transpose(w, k, n, wt);
+                let g = Strided {
+                    data: g,
+                    row: n,
+                    col: 1,
+                };
+                kernels::gemm_split(ws.threads, rows, n, k, g, wt, None, dy);
+            } else {
+                // dW = y_{l-1}^T g, read through strides.
+                let y_prev = Strided {
+                    data: &ws.y[l - 1],
+                    row: 1,
+                    col: k,
+                };
+                kernels::gemm_split(ws.threads, k, rows, n, y_prev, g, None, dw);
+                // dy_{l-1} = g W^T, computed as (W g^T)^T: the product then reads W row by row
+                // as stored, and only batch-sized matrices are transposed (W can be 1024 x
+                // 1024).
+                let (gt, dyt) = (&mut ws.gt[..n * rows], &mut ws.dyt[..k * rows]);
+                kernels::transpose_split(ws.threads, g, rows, n, gt);
+                let w = Strided {
+                    data: w,
+                    row: n,
+                    col: 1,
+                };
+                kernels::gemm_split(ws.threads, k, n, rows, w, gt, None, dyt);
+                kernels::transpose_split(ws.threads, dyt, k, rows, dy);
+            }
             // Through the activation: dz = dy * f'(z).
             let z = &ws.z[l - 1][..rows * k];
             let y = &ws.y[l - 1][..rows * k];
@@ -363,6 +388,14 @@ impl Mlp {
     }
 }
 
+/// Layers with fewer outputs than this (the logits of 10 classes) take their backward products
+/// the other way round: the weight gradient transposed, `n x rows x k` (few rows, the previous
+/// layer's activations read as stored), and the input gradient as `g W^T` with the small `W^T`
+/// transposed first, where the wide layers transpose the batch-sized `g` and `W g^T`. One
+/// thread, 1024 inputs, batch 256: the weight gradient 308-342 -> 74-83 µs, the input gradient
+/// with its transposes 312-317 -> 158-159 µs. The same sums in the same order.
+const NARROW_OUTPUTS: usize = 16;
+
 /// Buffers for one batch of up to `capacity` rows: pre-activations, activations, gradients;
 /// and the number of threads the large products are split over (see [`Workspace::threads`]).
 #[derive(Debug, Clone)]
@@ -377,6 +410,9 @@ pub struct Workspace {
     /// Transposes of one layer's gradient and of the product computing dy (see `backward`).
     gt: AlignedVec,
     dyt: AlignedVec,
+    /// A layer of fewer than [`NARROW_OUTPUTS`] outputs: its weight gradient, then its weights,
+    /// transposed (`outputs x inputs`).
+    narrow: AlignedVec,
     rrelu: Vec<AlignedVec>,
 }
 
@@ -397,6 +433,13 @@ impl Workspace {
             g: per_layer(&|l| capacity * l.outputs),
             gt: AlignedVec::zeros(capacity * mlp.sizes[1..].iter().max().copied().unwrap_or(0)),
             dyt: AlignedVec::zeros(capacity * mlp.sizes[1..].iter().max().copied().unwrap_or(0)),
+            narrow: AlignedVec::zeros(
+                (mlp.layers.iter().skip(1))
+                    .filter(|l| l.outputs < NARROW_OUTPUTS)
+                    .map(|l| l.outputs * l.inputs)
+                    .max()
+                    .unwrap_or(0),
+            ),
             rrelu: per_layer(&|l| if is_rrelu { capacity * l.outputs } else { 0 }),
         }
     }
