@@ -329,24 +329,22 @@ impl Mlp {
             let (g, dy) = (&from_l[0][..rows * n], &mut before[l - 1][..rows * k]);
             if n < NARROW_OUTPUTS {
                 // dW^T = g^T y_{l-1} (`n` rows, `y_{l-1}` read as stored), then transposed.
-                let (wt, g_t) = (
-                    &mut ws.narrow[..n * k],
-                    Strided {
-                        data: g,
-                        row: 1,
-                        col: n,
-                    },
-                );
-                kernels::gemm_split(ws.threads, n, rows, k, g_t, &ws.y[l - 1], None, wt);
-                kernels::transpose(wt, n, k, dw);
+                let scratch = &mut ws.narrow[..n * k];
+                let g_t = Strided {
+                    data: g,
+                    row: 1,
+                    col: n,
+                };
+                kernels::gemm_split(ws.threads, n, rows, k, g_t, &ws.y[l - 1], None, scratch);
+                kernels::transpose(scratch, n, k, dw);
                 // dy_{l-1} = g W^T, with W^T (n x k) transposed first.
-                kernels::transpose(w, k, n, wt);
+                kernels::transpose(w, k, n, scratch);
                 let g = Strided {
                     data: g,
                     row: n,
                     col: 1,
                 };
-                kernels::gemm_split(ws.threads, rows, n, k, g, wt, None, dy);
+                kernels::gemm_split(ws.threads, rows, n, k, g, scratch, None, dy);
             } else {
                 // dW = y_{l-1}^T g, read through strides.
                 let y_prev = Strided {
