@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Adam, Mlp, Workspace};
+use super::{Adam, Mlp, Workspace, split};
 
 /// Batches between two sampled batches in training: the first of every 16, so the diagnostics
 /// cost under 3% of an epoch of the default job (measured: see README).
@@ -194,11 +194,34 @@ impl Probe {
     /// profiles and callgrind's inclusive counts can attribute the diagnostics' cost: see README.)
     #[inline(never)]
     pub fn observe<N: Probed>(&mut self, net: &N, ws: &N::Workspace, grads: &[f32], adam: &Adam) {
+        // Every layer's sums of squares of weights and gradients on this thread, Adam's step
+        // norms (a square root and a division per weight) meanwhile on a helper of the installed
+        // team, if there is one: each sum whole, in its own order, as on one thread.
+        let (params, layers) = (net.params(), &self.layers);
+        let mut steps = Vec::with_capacity(layers.len());
+        let norms: Vec<(f64, f64)> = split::join(
+            || {
+                (layers.iter())
+                    .map(|s| {
+                        (
+                            sum_sq(&params[s.weights.clone()]),
+                            sum_sq(&grads[s.weights.clone()]),
+                        )
+                    })
+                    .collect()
+            },
+            || {
+                steps.extend(
+                    layers
+                        .iter()
+                        .map(|s| adam.last_step_norm_sq(s.weights.clone())),
+                )
+            },
+        );
         for (l, sums) in self.layers.iter_mut().enumerate() {
-            let range = sums.weights.clone();
-            let w_norm_sq = sum_sq(&net.params()[range.clone()]);
-            sums.grad_rms += (sum_sq(&grads[range.clone()]) / range.len() as f64).sqrt();
-            sums.update_ratio += ratio(adam.last_step_norm_sq(range).sqrt(), w_norm_sq.sqrt());
+            let ((w_norm_sq, grad_sq), step_sq) = (norms[l], steps[l]);
+            sums.grad_rms += (grad_sq / sums.weights.len() as f64).sqrt();
+            sums.update_ratio += ratio(step_sq.sqrt(), w_norm_sq.sqrt());
             sums.batches += 1;
 
             let (n, z) = (sums.alive.len(), net.pre_activations(l, ws));
