@@ -194,9 +194,9 @@ impl Probe {
     /// profiles and callgrind's inclusive counts can attribute the diagnostics' cost: see README.)
     #[inline(never)]
     pub fn observe<N: Probed>(&mut self, net: &N, ws: &N::Workspace, grads: &[f32], adam: &Adam) {
-        // Every layer's sums of squares of weights and gradients on this thread, Adam's step
-        // norms (a square root and a division per weight) meanwhile on a helper of the installed
-        // team, if there is one: each sum whole, in its own order, as on one thread.
+        // Every layer's sums of squares of weights and gradients, and Adam's step norms (a
+        // square root and a division per weight), side by side on the installed team's threads
+        // if there is one ([`split::join`]): each sum whole, in its own order, as on one thread.
         let (params, layers) = (net.params(), &self.layers);
         let mut steps = Vec::with_capacity(layers.len());
         let norms: Vec<(f64, f64)> = split::join(

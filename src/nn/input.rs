@@ -143,7 +143,8 @@ pub struct Batch {
     /// Value of each row-form entry.
     pub row_value: Vec<f32>,
     /// Column `k`'s entries are `col_start[k]..col_start[k + 1]` of `row` and `col_value`,
-    /// rows ascending. Built by [`Batch::transpose`]; empty after `fill_range`.
+    /// rows ascending. Built by [`Batch::transpose`] (or [`Batch::fill_split`]); empty after
+    /// `fill_range`.
     pub col_start: Vec<u32>,
     /// Row index of each column-form entry.
     pub row: Vec<u32>,
@@ -164,7 +165,7 @@ pub struct Batch {
 pub const SPLIT_FILL_MIN_ROWS: usize = 64;
 
 /// The row form of one thread's rows in [`Batch::fill_split`], and how many of its entries
-/// fall in each column (then where the next one goes in the column form).
+/// fall in each column.
 #[derive(Debug, Clone, Default)]
 struct PartRows {
     /// Where each row's entries end in `col` and `value`.
@@ -440,8 +441,8 @@ impl Batch {
         let blocks = &self.parts[..];
         split::for_each_part(parts, &|p| {
             let (part, at) = (&blocks[p], row_start[first_row(p)] as usize);
-            let (k0, k1) = (first_col(p).min(f), first_col(p + 1).min(f));
-            let k1 = if p + 1 == parts { f } else { k1 };
+            // Columns past `first_col(parts)` have no entries.
+            let (k0, k1) = (first_col(p), first_col(p + 1));
             let (base, end) = (col_start[k0] as usize, col_start[k1] as usize);
             // SAFETY: the parts' ranges of the row form (their rows), of the column form and
             // of the cursors (their columns) are disjoint.
@@ -464,7 +465,7 @@ impl Batch {
                     let (cols, values) = (&block.col[begin..end as usize], &block.value[begin..]);
                     let from = cols.partition_point(|&k| (k as usize) < k0);
                     for (&k, &v) in cols[from..].iter().zip(&values[from..]) {
-                        let Some(slot) = cursor.get_mut((k as usize).wrapping_sub(k0)) else {
+                        let Some(slot) = cursor.get_mut(k as usize - k0) else {
                             break;
                         };
                         row[*slot as usize - base] = r;
@@ -695,23 +696,44 @@ mod tests {
 
     #[test]
     fn a_fill_on_several_threads_is_the_same_batch() {
-        // Images with no non-zero pixel, columns with no entries, columns in every row; batches
-        // large enough to split, and smaller ones (one thread); a next batch to prefetch.
+        // Images with no non-zero pixel, columns with no entries (the first, and the last
+        // three), columns in every row; all images empty; one column holding most entries
+        // (then a thread places no column); batches large enough to split, and smaller ones
+        // (one thread); a next batch to prefetch; the team's threads or more parts than them.
         let (f, n) = (37, 200);
-        let images: Vec<u8> = (0..n * f)
-            .map(|i| {
-                let (r, k) = (i / f, i % f);
-                if r % 7 == 2 || (k % 5 > 1 && k != 36) || k == 0 {
-                    0
-                } else {
-                    ((i * 31) % 253) as u8 + 1
-                }
-            })
-            .collect();
-        let split = Split::new(images, (0..n).map(|i| (i % 10) as u8).collect());
+        let mixed = |i: usize| {
+            let (r, k) = (i / f, i % f);
+            if r % 7 == 2 || k % 5 > 1 || k == 0 || k > 33 {
+                0
+            } else {
+                ((i * 31) % 253) as u8 + 1
+            }
+        };
+        let one_column = |i: usize| match (i % f, (i / f) % 20) {
+            (5, _) => 200,
+            (k, 0) if k % 6 == 0 => (i % 250) as u8 + 1,
+            _ => 0,
+        };
+        let sets: [(&str, &dyn Fn(usize) -> u8); 3] = [
+            ("mixed", &mixed),
+            ("empty", &|_| 0),
+            ("one column", &one_column),
+        ];
+        for (set, pixel) in sets {
+            let images: Vec<u8> = (0..n * f).map(pixel).collect();
+            check_fill_split(
+                set,
+                Split::new(images, (0..n).map(|i| (i % 10) as u8).collect()),
+            );
+        }
+    }
+
+    /// [`Batch::fill_split`] against [`Batch::fill`] on `split`'s images.
+    fn check_fill_split(set: &str, split: Split) {
+        let n = split.len();
         let shuffled: Vec<usize> = (0..n).map(|i| (i * 73 + 11) % n).collect();
         let larger: Vec<usize> = (0..n).rev().collect();
-        for threads in [2, 3] {
+        for (threads, parts) in [(2, 2), (3, 3), (2, 5)] {
             let team = split::Team::new(threads).expect("threads");
             for rows in [SPLIT_FILL_MIN_ROWS, 97, n, 5, 0] {
                 let indices = &shuffled[..rows];
@@ -720,8 +742,8 @@ mod tests {
                 let mut got = Batch::new(FirstLayerKernel::Sparse);
                 // A previous, larger batch in the buffers first.
                 team.install(|| {
-                    got.fill_split(threads, split.all(), &larger, &[]);
-                    got.fill_split(threads, split.all(), indices, &larger[..(rows + 3).min(n)]);
+                    got.fill_split(parts, split.all(), &larger, &[]);
+                    got.fill_split(parts, split.all(), indices, &larger[..(rows + 3).min(n)]);
                 });
                 assert_eq!(
                     (
@@ -738,12 +760,12 @@ mod tests {
                         &want.col,
                         &want.row_value
                     ),
-                    "rows, {threads} threads, {rows} rows"
+                    "{set}: rows, {parts} parts on {threads} threads, {rows} rows"
                 );
                 assert_eq!(
                     (&got.col_start, &got.row, &got.col_value),
                     (&want.col_start, &want.row, &want.col_value),
-                    "columns, {threads} threads, {rows} rows"
+                    "{set}: columns, {parts} parts on {threads} threads, {rows} rows"
                 );
             }
         }

@@ -604,6 +604,10 @@ fn transpose_rows(m: &[f32], rows: usize, cols: usize, j0: usize, out: &mut [f32
         return unsafe { transpose_avx512::transpose_rows(m, rows, cols, j0, out) };
     }
     let j1 = j0 + out.len() / rows.max(1);
+    assert!(
+        out.len() == (j1 - j0) * rows && j1 <= cols,
+        "transpose: a partial block"
+    );
     for i0 in (0..rows).step_by(TRANSPOSE_BLOCK) {
         let i1 = (i0 + TRANSPOSE_BLOCK).min(rows);
         for jb in (j0..j1).step_by(TRANSPOSE_BLOCK) {

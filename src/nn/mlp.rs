@@ -395,7 +395,7 @@ impl Mlp {
 const NARROW_OUTPUTS: usize = 16;
 
 /// Buffers for one batch of up to `capacity` rows: pre-activations, activations, gradients;
-/// and the number of threads the large products are split over (see [`Workspace::threads`]).
+/// and the number of threads a step is split over (see [`Workspace::threads`]).
 #[derive(Debug, Clone)]
 pub struct Workspace {
     capacity: usize,
@@ -441,7 +441,8 @@ impl Workspace {
             rrelu: per_layer(&|l| if is_rrelu { capacity * l.outputs } else { 0 }),
         }
     }
-    /// Split the large products of [`Mlp::forward`] and [`Mlp::backward`] into blocks for up to
+    /// Split the large products of [`Mlp::forward`] and [`Mlp::backward`], and from
+    /// [`split::MIN_SPLIT_ELEMENTS`] values their activations and transposes, into blocks for up to
     /// `threads` threads of the installed team (1, the default: all on the calling
     /// thread). Results are the same bit for bit for any count (see [`crate::nn::split`]).
     pub fn threads(mut self, threads: usize) -> Self {
@@ -532,6 +533,76 @@ mod tests {
                 assert_eq!(fused_grads[features * 48..], kept_grads[features * 48..]);
             }
         }
+    }
+
+    /// A layer of fewer than [`NARROW_OUTPUTS`] outputs computes its weight gradient and input
+    /// gradient the other way round; both come out bit for bit as the wide layers' formulas
+    /// (`dW = y^T g`, `dy = (W g^T)^T`), on every CPU level, on 1, 2 and 3 threads, for widths
+    /// and batches that are not multiples of the tiles. The linear activation keeps `dy`
+    /// unchanged (its derivative is 1).
+    #[test]
+    fn narrow_layers_backward_products_match_the_wide_formulas() {
+        use crate::nn::catalog;
+        use crate::nn::cpu;
+        let linear = catalog::parse("linear").unwrap().hidden;
+        let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
+        let start = cpu::level();
+        for level in cpu::Level::ALL.into_iter().filter(|l| l.available()) {
+            cpu::set_level(level);
+            for (n, k, rows) in [(1, 37, 5), (10, 300, 33), (15, 70, 256), (10, 1024, 1)] {
+                let features = 12;
+                let mlp = Mlp::new(&[features, k, n], linear.clone(), Init::GlorotUniform, 3);
+                let x: Vec<f32> = (0..rows * features)
+                    .map(|i| (i as f32 * 0.61).sin())
+                    .collect();
+                let labels: Vec<u8> = (0..rows).map(|r| (r % n) as u8).collect();
+                let batch = Batch::from_dense(features, &x, &labels);
+                for threads in [1, 2, 3] {
+                    let mut ws = Workspace::new(&mlp, rows).threads(threads);
+                    let mut grads = vec![f32::NAN; mlp.parameter_count()];
+                    let run = |ws: &mut Workspace, grads: &mut [f32]| {
+                        mlp.forward(&batch, ws, Mode::Eval);
+                        let (logits, dlogits) = ws.logits_and_grad();
+                        softmax_cross_entropy(logits, &labels, n, Some((dlogits, rows as f32)));
+                        mlp.backward(&batch, ws, grads);
+                    };
+                    match threads {
+                        1 => run(&mut ws, &mut grads),
+                        t => teams[t - 2].install(|| run(&mut ws, &mut grads)),
+                    }
+                    let layer = mlp.layers[1];
+                    let (g, y) = (&ws.g[1][..rows * n], &ws.y[0][..rows * k]);
+                    let mut dw = vec![0.0; k * n];
+                    let y_t = Strided {
+                        data: y,
+                        row: 1,
+                        col: k,
+                    };
+                    kernels::gemm(k, rows, n, y_t, g, None, &mut dw);
+                    let (mut gt, mut dyt, mut dy) = (
+                        vec![0.0; n * rows],
+                        vec![0.0; k * rows],
+                        vec![0.0; rows * k],
+                    );
+                    kernels::transpose(g, rows, n, &mut gt);
+                    let w = Strided {
+                        data: &mlp.params[layer.w..layer.b],
+                        row: n,
+                        col: 1,
+                    };
+                    kernels::gemm(k, n, rows, w, &gt, None, &mut dyt);
+                    kernels::transpose(&dyt, k, rows, &mut dy);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    let case = format!(
+                        "{} {n} outputs, {k} inputs, {rows} rows, {threads} threads",
+                        level.name()
+                    );
+                    assert_eq!(bits(&grads[layer.w..layer.b]), bits(&dw), "dW, {case}");
+                    assert_eq!(bits(&ws.g[0][..rows * k]), bits(&dy), "dy, {case}");
+                }
+            }
+        }
+        cpu::set_level(start);
     }
 
     /// RReLU's randomness is invisible to the finite-difference checks (they run in evaluation

@@ -272,7 +272,8 @@ pub fn for_each_part(parts: usize, part: &(dyn Fn(usize) + Sync)) {
 }
 
 /// Run `a` on this thread and `b` on a helper of the installed team at the same time, and
-/// return `a`'s result when both are done (without a team, `a` then `b` on this thread).
+/// return `a`'s result when both are done (without a team, `a` then `b` on this thread; with
+/// more than 2 threads, two helpers run them while this thread waits).
 pub fn join<R: Send>(a: impl FnOnce() -> R + Send, b: impl FnOnce() + Send) -> R {
     // Each part takes its closure once (the locks are never contended); a panic in either
     // reaches the caller through `for_each_part`.
