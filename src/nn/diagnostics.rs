@@ -157,6 +157,10 @@ pub struct Probe {
     layers: Vec<Sums>,
     /// f'(z) of one layer's batch.
     derivative: Vec<f32>,
+    /// Per layer, the sums of squares of the weights and of their gradients, and Adam's step
+    /// norm, of the batch being observed (kept to reuse their room).
+    norms: Vec<(f64, f64)>,
+    steps: Vec<f64>,
 }
 
 impl Probe {
@@ -176,6 +180,8 @@ impl Probe {
                 })
                 .collect(),
             derivative: Vec::new(),
+            norms: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -197,18 +203,21 @@ impl Probe {
         // Every layer's sums of squares of weights and gradients, and Adam's step norms (a
         // square root and a division per weight), side by side on the installed team's threads
         // if there is one ([`split::join`]): each sum whole, in its own order, as on one thread.
-        let (params, layers) = (net.params(), &self.layers);
-        let mut steps = Vec::with_capacity(layers.len());
-        let norms: Vec<(f64, f64)> = split::join(
+        let params = net.params();
+        let Probe {
+            layers,
+            norms,
+            steps,
+            ..
+        } = self;
+        norms.clear();
+        steps.clear();
+        split::join(
             || {
-                (layers.iter())
-                    .map(|s| {
-                        (
-                            sum_sq(&params[s.weights.clone()]),
-                            sum_sq(&grads[s.weights.clone()]),
-                        )
-                    })
-                    .collect()
+                norms.extend(layers.iter().map(|s| {
+                    let w = s.weights.clone();
+                    (sum_sq(&params[w.clone()]), sum_sq(&grads[w]))
+                }))
             },
             || {
                 steps.extend(
@@ -219,7 +228,7 @@ impl Probe {
             },
         );
         for (l, sums) in self.layers.iter_mut().enumerate() {
-            let ((w_norm_sq, grad_sq), step_sq) = (norms[l], steps[l]);
+            let ((w_norm_sq, grad_sq), step_sq) = (self.norms[l], self.steps[l]);
             sums.grad_rms += (grad_sq / sums.weights.len() as f64).sqrt();
             sums.update_ratio += ratio(step_sq.sqrt(), w_norm_sq.sqrt());
             sums.batches += 1;

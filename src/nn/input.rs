@@ -160,8 +160,8 @@ pub struct Batch {
 }
 
 /// Batches of fewer rows [`Batch::fill_split`] fills on one thread: at 32 MNIST images two
-/// threads took longer than one (25 against 19 µs, scratch program) and the training step was
-/// no faster.
+/// threads took longer than one (25-31 against 19-29 µs, scratch programs) and the training
+/// step was no faster.
 pub const SPLIT_FILL_MIN_ROWS: usize = 64;
 
 /// The row form of one thread's rows in [`Batch::fill_split`], and how many of its entries
@@ -278,6 +278,27 @@ unsafe fn push_nonzero_avx512(image: &[u8], col: &mut Vec<u32>, value: &mut Vec<
     push_nonzero_tail(image, whole, col, value);
 }
 
+/// Append the row form of the images `samples[i]`, `i` from `indices`: their non-zero pixels to
+/// `col` and `value`, where each row ends to `ends`, its label to `labels`; `after(r)` once row
+/// `r` is done.
+fn append_rows(
+    samples: Samples<'_>,
+    indices: impl Iterator<Item = usize>,
+    after: impl Fn(usize),
+    ends: &mut Vec<u32>,
+    col: &mut Vec<u32>,
+    value: &mut Vec<f32>,
+    labels: &mut Vec<u8>,
+) {
+    let f = samples.features;
+    for (r, i) in indices.enumerate() {
+        push_nonzero(&samples.images[i * f..(i + 1) * f], col, value);
+        ends.push(col.len() as u32);
+        labels.push(samples.labels[i]);
+        after(r);
+    }
+}
+
 /// Ask the CPU to bring `bytes` into L2 (a hint: no effect on results; nothing on other
 /// architectures). Not into L1: the whole command was no faster that way (README, "CPU
 /// paths").
@@ -304,16 +325,17 @@ impl PartRows {
         self.col.clear();
         self.value.clear();
         self.labels.clear();
-        for (r, &i) in indices.iter().enumerate() {
-            push_nonzero(
-                &samples.images[i * f..(i + 1) * f],
-                &mut self.col,
-                &mut self.value,
-            );
-            self.ends.push(self.col.len() as u32);
-            self.labels.push(samples.labels[i]);
-            after(r);
-        }
+        let labels = &mut self.labels;
+        let (ends, col, value) = (&mut self.ends, &mut self.col, &mut self.value);
+        append_rows(
+            samples,
+            indices.iter().copied(),
+            after,
+            ends,
+            col,
+            value,
+            labels,
+        );
         self.counts.clear();
         self.counts.resize(f, 0);
         for &k in &self.col {
@@ -541,17 +563,17 @@ impl Batch {
         self.row_start.push(0);
         self.col.clear();
         self.row_value.clear();
-        for r in 0..rows {
-            let i = index(r);
-            push_nonzero(
-                &samples.images[i * f..(i + 1) * f],
-                &mut self.col,
-                &mut self.row_value,
-            );
-            self.row_start.push(self.col.len() as u32);
-            self.labels.push(samples.labels[i]);
-            after(r);
-        }
+        let labels = &mut self.labels;
+        let (ends, col, value) = (&mut self.row_start, &mut self.col, &mut self.row_value);
+        append_rows(
+            samples,
+            (0..rows).map(index),
+            after,
+            ends,
+            col,
+            value,
+            labels,
+        );
     }
 
     /// Build the column form from the row form (a counting sort keeps rows ascending).
