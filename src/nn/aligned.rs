@@ -18,12 +18,26 @@ pub struct AlignedVec {
 }
 
 impl AlignedVec {
+    /// An empty buffer (no allocation).
+    pub const fn new() -> Self {
+        AlignedVec {
+            lines: Vec::new(),
+            len: 0,
+        }
+    }
+
     /// `len` zeros.
     pub fn zeros(len: usize) -> Self {
         AlignedVec {
             lines: vec![Line([0.0; 16]); len.div_ceil(16)],
             len,
         }
+    }
+}
+
+impl Default for AlignedVec {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -59,6 +73,7 @@ mod tests {
             let mut v = AlignedVec::zeros(len);
             assert_eq!(v.len(), len);
             assert_eq!(v.as_ptr() as usize % 64, 0);
+            assert_eq!(AlignedVec::new().len(), 0);
             assert!(v.iter().all(|&x| x == 0.0));
             v.iter_mut().enumerate().for_each(|(i, x)| *x = i as f32);
             assert_eq!(

@@ -203,8 +203,10 @@ const COLUMN_SPLIT_MIN_WIDTH: usize = 256;
 
 #[cfg(target_arch = "x86_64")]
 thread_local! {
-    /// This thread's block of a [`gemm_split_columns`] output, grown on demand and kept.
-    static COLUMN_BLOCK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// This thread's block of a [`gemm_split_columns`] output, grown on demand and kept
+    /// (cache-line aligned, as the packing buffers).
+    static COLUMN_BLOCK: std::cell::RefCell<super::AlignedVec> =
+        const { std::cell::RefCell::new(super::AlignedVec::new()) };
 }
 
 /// [`gemm_split`] by blocks of whole 32-column panels, `b` read in place
@@ -228,7 +230,7 @@ fn gemm_split_columns(
         COLUMN_BLOCK.with(|block| {
             let block = &mut *block.borrow_mut();
             if block.len() < m * cols {
-                block.resize(m * cols, 0.0);
+                *block = super::AlignedVec::zeros(m * cols);
             }
             let block = &mut block[..m * cols];
             // SAFETY: this function runs on AVX-512 only (see `gemm_split`).

@@ -15,6 +15,7 @@
 //! path and to a naive loop.
 
 use super::Strided;
+use crate::nn::AlignedVec;
 use std::cell::RefCell;
 
 /// Inner-index block: a `kc x C` panel of `b` (16 KiB at `C` = 16) and a `kc x R` panel of `a`
@@ -32,8 +33,10 @@ const B_IN_L2: usize = 64 * 1024;
 
 thread_local! {
     /// This thread's packing buffers (`b`'s block, `a`'s block), grown on demand and kept: a
-    /// training step calls the product many times with the same shapes.
-    static PACKS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    /// training step calls the product many times with the same shapes. Cache-line aligned:
+    /// every 64-byte load of a panel then reads one line, where malloc's 16-byte alignment
+    /// made each load of `b` straddle two.
+    static PACKS: RefCell<(AlignedVec, AlignedVec)> = const { RefCell::new((AlignedVec::new(), AlignedVec::new())) };
 }
 
 /// `out[i, j] = init[j] + sum_k a[i, k] * b[k, j]` as [`super::gemm`], with `R x C` register
@@ -71,17 +74,18 @@ fn blocks<const R: usize, const C: usize>(
     b: &[f32],
     init: Option<&[f32]>,
     out: &mut [f32],
-    bpack: &mut Vec<f32>,
-    apack: &mut Vec<f32>,
+    bpack: &mut AlignedVec,
+    apack: &mut AlignedVec,
 ) {
     let kc_max = KC.min(kdim);
     let b_len = NC.min(n).div_ceil(C) * C * kc_max;
     let a_len = MC.min(m).div_ceil(R) * R * kc_max;
+    // The panels hold nothing between products: a larger buffer replaces a smaller one.
     if bpack.len() < b_len {
-        bpack.resize(b_len, 0.0);
+        *bpack = AlignedVec::zeros(b_len);
     }
     if apack.len() < a_len {
-        apack.resize(a_len, 0.0);
+        *apack = AlignedVec::zeros(a_len);
     }
     let strides = in_place::<R, C>(a);
     for jc in (0..n).step_by(NC) {
@@ -394,5 +398,32 @@ fn pack_a<const R: usize>(
                 d[r] = a.at(i0 + r, pc + p);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_buffers_are_cache_line_aligned() {
+        // Large enough that malloc would map them (16 bytes past a page start).
+        let (m, kdim, n) = (300, 300, 1100);
+        let a = vec![1.0f32; m * kdim];
+        let b = vec![0.5f32; kdim * n];
+        let mut out = vec![0.0f32; m * n];
+        let a = Strided {
+            data: &a,
+            row: kdim,
+            col: 1,
+        };
+        gemm::<6, 16>(m, kdim, n, a, &b, None, &mut out);
+        assert!(out.iter().all(|&v| v == 150.0));
+        PACKS.with(|packs| {
+            let (bpack, apack) = &*packs.borrow();
+            assert!(bpack.len() >= KC * 1104 && apack.len() >= MC * KC);
+            assert_eq!(bpack.as_ptr() as usize % 64, 0);
+            assert_eq!(apack.as_ptr() as usize % 64, 0);
+        });
     }
 }
