@@ -169,6 +169,50 @@ fn rrelu_derivatives_match_central_differences_on_its_own_path() {
     }
 }
 
+/// RReLU's training slopes are the values `random_range(lower..upper)` draws one by one, one
+/// word of the stream each, whatever the lengths they are drawn in: so a block of them can be
+/// drawn from its own place in the stream (the split forward pass does).
+#[test]
+fn rrelu_draws_what_random_range_draws_one_word_each() {
+    use rand::Rng;
+    for r in [
+        Rrelu::default(),
+        Rrelu {
+            lower: -0.5,
+            upper: 2.0,
+        },
+    ] {
+        let mut one_by_one = ChaCha8Rng::seed_from_u64(11);
+        let mut bulk = ChaCha8Rng::seed_from_u64(11);
+        // Lengths around the internal chunk of 256 words and ChaCha's 64-word buffer.
+        for len in [0, 1, 3, 64, 255, 256, 257, 700, 1000] {
+            let want: Vec<f32> = (0..len)
+                .map(|_| one_by_one.random_range(r.lower..r.upper))
+                .collect();
+            let mut got = vec![f32::NAN; len];
+            r.draw(Some(&mut bulk), &mut got);
+            assert_eq!(
+                got.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|s| s.to_bits()).collect::<Vec<_>>(),
+                "{len} slopes in [{}, {})",
+                r.lower,
+                r.upper
+            );
+            assert_eq!(bulk.get_word_pos(), one_by_one.get_word_pos());
+            assert!(got.iter().all(|&s| (r.lower..r.upper).contains(&s)));
+        }
+        // From the middle of the stream: seeking to a block's first word gives its slopes.
+        let start = bulk.get_word_pos();
+        let mut all = vec![0.0f32; 500];
+        r.draw(Some(&mut bulk), &mut all);
+        let mut seeked = ChaCha8Rng::seed_from_u64(11);
+        seeked.set_word_pos(start + 123);
+        let mut tail = vec![0.0f32; 377];
+        r.draw(Some(&mut seeked), &mut tail);
+        assert_eq!(tail, all[123..]);
+    }
+}
+
 #[test]
 fn f32_versions_agree_with_f64() {
     for (name, act, _) in fixed() {

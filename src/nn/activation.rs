@@ -821,16 +821,34 @@ impl Rrelu {
     }
 
     /// Fills `slopes` with one slope per element: drawn from `rng` in training, the mean
-    /// without one (evaluation).
+    /// without one (evaluation). Each slope takes one 32-bit word of `rng`'s stream and is
+    /// the value `rng.random_range(lower..upper)` makes of it (rand 0.9), so a block of
+    /// slopes can be drawn from its own place in the stream (`ChaCha8Rng::set_word_pos`).
     pub fn draw(&self, rng: Option<&mut ChaCha8Rng>, slopes: &mut [f32]) {
         match rng {
             Some(rng) => {
-                for s in slopes.iter_mut() {
-                    *s = rng.random_range(self.lower..self.upper);
+                // The words in bulk, then converted in a loop that vectorizes: one
+                // `random_range` call per slope took about 5 ns.
+                let mut words = [0u32; 256];
+                for chunk in slopes.chunks_mut(words.len()) {
+                    let words = &mut words[..chunk.len()];
+                    rng.fill(words);
+                    for (s, &u) in chunk.iter_mut().zip(words.iter()) {
+                        *s = self.slope(u);
+                    }
                 }
             }
             None => slopes.fill(self.mean_slope()),
         }
+    }
+
+    /// The slope rand 0.9's `random_range(lower..upper)` makes of the word `u`: its top 23
+    /// bits as a float in [1, 2), minus 1, times the width, plus `lower` (a product then a
+    /// sum, two roundings, as there).
+    #[inline(always)]
+    fn slope(&self, u: u32) -> f32 {
+        let unit = f32::from_bits((u >> 9) | 1f32.to_bits()) - 1.0;
+        unit * (self.upper - self.lower) + self.lower
     }
 
     /// `y = leaky(z, a)` element by element, with the slopes from [`draw`](Self::draw).

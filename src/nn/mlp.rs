@@ -228,13 +228,31 @@ impl Mlp {
                     prelu.forward(z, &p[s..s + n], y);
                 }
                 Hidden::Rrelu(rrelu) => {
-                    let slopes = &mut ws.rrelu[l][..rows * n];
+                    // Each block of rows draws its slopes from its own place in the stream
+                    // (one word per slope), so they are the slopes of one thread drawing all
+                    // of them in order; the stream then continues after the last.
                     let rng = match &mut mode {
                         Mode::Train(rng) => Some(&mut **rng),
                         Mode::Eval => None,
                     };
-                    rrelu.draw(rng, slopes);
-                    rrelu.forward(z, slopes, y);
+                    let start = rng
+                        .as_ref()
+                        .map(|rng| ((**rng).clone(), rng.get_word_pos()));
+                    let slopes = split::Pieces::new(&mut ws.rrelu[l][..rows * n], 1);
+                    split::value_rows(ws.threads, y, n, 1, &|r0, y| {
+                        let at = r0 * n..r0 * n + y.len();
+                        // SAFETY: this block's rows, which no other part takes.
+                        let s = unsafe { slopes.range(at.start, at.end) };
+                        let mut rng = start.clone().map(|(mut rng, word)| {
+                            rng.set_word_pos(word + at.start as u128);
+                            rng
+                        });
+                        rrelu.draw(rng.as_mut(), s);
+                        rrelu.forward(&z[at], s, y);
+                    });
+                    if let (Some(rng), Some((_, word))) = (rng, start) {
+                        rng.set_word_pos(word + (rows * n) as u128);
+                    }
                 }
             }
         }
@@ -670,6 +688,42 @@ mod tests {
             if *z < -1e-2 {
                 assert!((y / z - mean).abs() < 1e-5);
             }
+        }
+    }
+
+    /// RReLU's training slopes, drawn block by block on the model's threads, are the stream's
+    /// `random_range` values in order (the first hidden layer's, then the second's), and the
+    /// stream continues after them, on 1, 2 and 3 threads.
+    #[test]
+    fn rrelu_slopes_are_the_streams_values_in_order_on_any_thread_count() {
+        use rand::Rng;
+        let r = Rrelu::default();
+        let mlp = Mlp::new(&[4, 64, 48, 3], Hidden::Rrelu(r), Init::GlorotUniform, 1);
+        // Enough rows that the activations split (2^15 values), not a multiple of 2 or 3.
+        let rows = 521;
+        let x: Vec<f32> = (0..rows * 4).map(|i| (i as f32 * 0.37).sin()).collect();
+        let labels: Vec<u8> = (0..rows).map(|i| (i % 3) as u8).collect();
+        let batch = Batch::from_dense(4, &x, &labels);
+        let mut want = ChaCha8Rng::seed_from_u64(9);
+        let layer = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> {
+            (0..rows * n)
+                .map(|_| rng.random_range(r.lower..r.upper))
+                .collect()
+        };
+        let (first, second) = (layer(&mut want, 64), layer(&mut want, 48));
+        let next = want.random::<u32>();
+        for threads in 1..=3 {
+            let team = split::Team::new(threads).unwrap();
+            let mut ws = Workspace::new(&mlp, rows).threads(threads);
+            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            team.install(|| mlp.forward(&batch, &mut ws, Mode::Train(&mut rng)));
+            assert_eq!(ws.rrelu[0][..rows * 64], first[..], "{threads} threads");
+            assert_eq!(ws.rrelu[1][..rows * 48], second[..], "{threads} threads");
+            assert_eq!(
+                rng.random::<u32>(),
+                next,
+                "{threads} threads: the stream after"
+            );
         }
     }
 }
