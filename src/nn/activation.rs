@@ -37,6 +37,7 @@
 //!
 //! [`catalog::CATALOG`]: super::catalog::CATALOG
 
+use super::split;
 use num_traits::Float;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -840,6 +841,23 @@ impl Rrelu {
             }
             None => slopes.fill(self.mean_slope()),
         }
+    }
+
+    /// [`draw`](Self::draw) on the installed team's threads (up to `threads`, from
+    /// [`split::MIN_SPLIT_ELEMENTS`] slopes), each block of slopes drawn from its own place in
+    /// the stream: the same slopes as one thread drawing them all in order, and the stream
+    /// continues after the last.
+    pub fn draw_split(&self, threads: usize, rng: Option<&mut ChaCha8Rng>, slopes: &mut [f32]) {
+        let Some(rng) = rng else {
+            return self.draw(None, slopes);
+        };
+        let (base, start) = (rng.clone(), rng.get_word_pos());
+        split::value_rows(threads, slopes, 1, 16, &|i0, block| {
+            let mut rng = base.clone();
+            rng.set_word_pos(start + i0 as u128);
+            self.draw(Some(&mut rng), block);
+        });
+        rng.set_word_pos(start + slopes.len() as u128);
     }
 
     /// The slope rand 0.9's `random_range(lower..upper)` makes of the word `u`: its top 23

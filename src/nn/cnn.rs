@@ -300,7 +300,8 @@ impl Cnn {
     /// Each conv block runs image chunk by image chunk (patches, product, activation and
     /// pooling while the chunk is in cache), the chunks spread over the workspace's threads;
     /// every value is computed the same way whatever the chunking, so results do not depend
-    /// on the thread count. RReLU's noise is drawn for the whole batch first, in order.
+    /// on the thread count. RReLU's noise is drawn for the whole batch first, as if in order
+    /// ([`Rrelu::draw_split`](super::activation::Rrelu::draw_split)).
     pub fn forward(&self, x: &Batch, ws: &mut CnnWorkspace, mut mode: Mode<'_>) {
         let rows = x.rows;
         let s = &self.shape;
@@ -326,7 +327,7 @@ impl Cnn {
             let slopes = block.slopes.map(|o| &p[o..o + c.out_channels]);
             let (ins, zs, ps) = (c.in_size(), c.out_size(), pool.out_size());
             let cols = c.out_pixels() * c.patch();
-            draw_noise(hidden, &mut buf.noise, rows * zs, &mut mode);
+            draw_noise(hidden, ws.threads, &mut buf.noise, rows * zs, &mut mode);
             let noise = &buf.noise[..];
             split::each_chunk!(
                 threads,
@@ -364,7 +365,7 @@ impl Cnn {
             kernels::gemm_split(ws.threads, rows, layer.inputs, n, a, w, Some(b), &mut buf.z);
             if l < last {
                 let slopes = layer.slopes.map(|o| &p[o..o + n]);
-                draw_noise(hidden, &mut buf.noise, rows * n, &mut mode);
+                draw_noise(hidden, ws.threads, &mut buf.noise, rows * n, &mut mode);
                 let noise = buf.noise.get(..rows * n);
                 let (z, y) = (&buf.z[..rows * n], &mut buf.y[..rows * n]);
                 activate(hidden, z, y, slopes, noise);
@@ -518,15 +519,16 @@ fn fill_channels_last(x: &Batch, s: &CnnShape, out: &mut [f32]) {
     }
 }
 
-/// RReLU's slopes for the first `len` values of a layer, drawn in order (training) or set to
-/// their mean (evaluation); nothing for the other activations.
-fn draw_noise(hidden: &Hidden, noise: &mut [f32], len: usize, mode: &mut Mode<'_>) {
+/// RReLU's slopes for the first `len` values of a layer, drawn as in order (training; on up
+/// to `threads` threads, see [`Rrelu::draw_split`](super::activation::Rrelu::draw_split)) or set to their mean (evaluation);
+/// nothing for the other activations.
+fn draw_noise(hidden: &Hidden, threads: usize, noise: &mut [f32], len: usize, mode: &mut Mode<'_>) {
     if let Hidden::Rrelu(rrelu) = hidden {
         let rng = match mode {
             Mode::Train(rng) => Some(&mut **rng),
             Mode::Eval => None,
         };
-        rrelu.draw(rng, &mut noise[..len]);
+        rrelu.draw_split(threads, rng, &mut noise[..len]);
     }
 }
 

@@ -228,31 +228,17 @@ impl Mlp {
                     prelu.forward(z, &p[s..s + n], y);
                 }
                 Hidden::Rrelu(rrelu) => {
-                    // Each block of rows draws its slopes from its own place in the stream
-                    // (one word per slope), so they are the slopes of one thread drawing all
-                    // of them in order; the stream then continues after the last.
+                    let slopes = &mut ws.rrelu[l][..rows * n];
                     let rng = match &mut mode {
                         Mode::Train(rng) => Some(&mut **rng),
                         Mode::Eval => None,
                     };
-                    let start = rng
-                        .as_ref()
-                        .map(|rng| ((**rng).clone(), rng.get_word_pos()));
-                    let slopes = split::Pieces::new(&mut ws.rrelu[l][..rows * n], 1);
+                    rrelu.draw_split(ws.threads, rng, slopes);
+                    let slopes = &*slopes;
                     split::value_rows(ws.threads, y, n, 1, &|r0, y| {
                         let at = r0 * n..r0 * n + y.len();
-                        // SAFETY: this block's rows, which no other part takes.
-                        let s = unsafe { slopes.range(at.start, at.end) };
-                        let mut rng = start.clone().map(|(mut rng, word)| {
-                            rng.set_word_pos(word + at.start as u128);
-                            rng
-                        });
-                        rrelu.draw(rng.as_mut(), s);
-                        rrelu.forward(&z[at], s, y);
+                        rrelu.forward(&z[at.clone()], &slopes[at], y)
                     });
-                    if let (Some(rng), Some((_, word))) = (rng, start) {
-                        rng.set_word_pos(word + (rows * n) as u128);
-                    }
                 }
             }
         }
