@@ -213,6 +213,25 @@ fn rrelu_draws_what_random_range_draws_one_word_each() {
     }
 }
 
+/// Slopes from an empty or infinite range are refused, as `random_range` refuses them.
+#[test]
+fn rrelu_refuses_an_empty_range() {
+    for (lower, upper) in [
+        (0.25, 0.25),
+        (0.5, 0.1),
+        (f32::NAN, 1.0),
+        (f32::MIN, f32::MAX),
+    ] {
+        let r = Rrelu { lower, upper };
+        let drawn = std::panic::catch_unwind(|| {
+            r.draw(Some(&mut ChaCha8Rng::seed_from_u64(1)), &mut [0.0; 4])
+        });
+        assert!(drawn.is_err(), "[{lower}, {upper})");
+        // Evaluation uses the mean and draws nothing.
+        r.draw(None, &mut [0.0; 4]);
+    }
+}
+
 #[test]
 fn f32_versions_agree_with_f64() {
     for (name, act, _) in fixed() {

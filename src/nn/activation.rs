@@ -825,9 +825,18 @@ impl Rrelu {
     /// without one (evaluation). Each slope takes one 32-bit word of `rng`'s stream and is
     /// the value `rng.random_range(lower..upper)` makes of it (rand 0.9), so a block of
     /// slopes can be drawn from its own place in the stream (`ChaCha8Rng::set_word_pos`).
+    ///
+    /// # Panics
+    /// In training, unless `lower < upper` with a finite width (as `random_range` does).
     pub fn draw(&self, rng: Option<&mut ChaCha8Rng>, slopes: &mut [f32]) {
         match rng {
             Some(rng) => {
+                assert!(
+                    self.lower < self.upper && (self.upper - self.lower).is_finite(),
+                    "RReLU's slopes: an empty or infinite range [{}, {})",
+                    self.lower,
+                    self.upper
+                );
                 // The words in bulk, then converted in a loop that vectorizes: one
                 // `random_range` call per slope took about 5 ns.
                 let mut words = [0u32; 256];
@@ -843,7 +852,7 @@ impl Rrelu {
         }
     }
 
-    /// [`draw`](Self::draw) on the installed team's threads (up to `threads`, from
+    /// [`draw`](Self::draw) (and its panics) on the installed team's threads (up to `threads`, from
     /// [`split::MIN_SPLIT_ELEMENTS`] slopes), each block of slopes drawn from its own place in
     /// the stream: the same slopes as one thread drawing them all in order, and the stream
     /// continues after the last.
@@ -861,8 +870,8 @@ impl Rrelu {
     }
 
     /// The slope rand 0.9's `random_range(lower..upper)` makes of the word `u`: its top 23
-    /// bits as a float in [1, 2), minus 1, times the width, plus `lower` (a product then a
-    /// sum, two roundings, as there).
+    /// bits as a float in [1, 2), minus 1, times the width, plus `lower` (the width, the
+    /// product and the sum each rounded, as there: no fused multiply-add).
     #[inline(always)]
     fn slope(&self, u: u32) -> f32 {
         let unit = f32::from_bits((u >> 9) | 1f32.to_bits()) - 1.0;

@@ -519,9 +519,9 @@ fn fill_channels_last(x: &Batch, s: &CnnShape, out: &mut [f32]) {
     }
 }
 
-/// RReLU's slopes for the first `len` values of a layer, drawn as in order (training; on up
-/// to `threads` threads, see [`Rrelu::draw_split`](super::activation::Rrelu::draw_split)) or set to their mean (evaluation);
-/// nothing for the other activations.
+/// RReLU's slopes for the first `len` values of a layer, drawn as if in order (training; on up
+/// to `threads` threads, see [`Rrelu::draw_split`](super::activation::Rrelu::draw_split)) or
+/// set to their mean (evaluation); nothing for the other activations.
 fn draw_noise(hidden: &Hidden, threads: usize, noise: &mut [f32], len: usize, mode: &mut Mode<'_>) {
     if let Hidden::Rrelu(rrelu) = hidden {
         let rng = match mode {

@@ -384,7 +384,13 @@ impl Mlp {
                         .expect("a PReLU network has slopes");
                     prelu.backward(z, &self.params[s..s + k], dy, &mut grads[s..s + k]);
                 }
-                Hidden::Rrelu(rrelu) => rrelu.backward(z, &ws.rrelu[l - 1][..rows * k], dy),
+                Hidden::Rrelu(rrelu) => {
+                    let slopes = &ws.rrelu[l - 1][..rows * k];
+                    split::value_rows(ws.threads, dy, k, 1, &|r0, g| {
+                        let at = r0 * k..r0 * k + g.len();
+                        rrelu.backward(&z[at.clone()], &slopes[at], g)
+                    })
+                }
             }
         }
     }
@@ -684,27 +690,30 @@ mod tests {
     fn rrelu_slopes_are_the_streams_values_in_order_on_any_thread_count() {
         use rand::Rng;
         let r = Rrelu::default();
-        let mlp = Mlp::new(&[4, 64, 48, 3], Hidden::Rrelu(r), Init::GlorotUniform, 1);
-        // Enough rows that the activations split (2^15 values), not a multiple of 2 or 3.
+        let mlp = Mlp::new(&[4, 64, 72, 3], Hidden::Rrelu(r), Init::GlorotUniform, 1);
+        // Enough rows that both layers' draws split (2^15 values), not a multiple of 2 or 3.
         let rows = 521;
         let x: Vec<f32> = (0..rows * 4).map(|i| (i as f32 * 0.37).sin()).collect();
         let labels: Vec<u8> = (0..rows).map(|i| (i % 3) as u8).collect();
         let batch = Batch::from_dense(4, &x, &labels);
+        // The stream starts a few words in: not at a block of ChaCha's.
         let mut want = ChaCha8Rng::seed_from_u64(9);
+        want.set_word_pos(5);
         let layer = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> {
             (0..rows * n)
                 .map(|_| rng.random_range(r.lower..r.upper))
                 .collect()
         };
-        let (first, second) = (layer(&mut want, 64), layer(&mut want, 48));
+        let (first, second) = (layer(&mut want, 64), layer(&mut want, 72));
         let next = want.random::<u32>();
         for threads in 1..=3 {
             let team = split::Team::new(threads).unwrap();
             let mut ws = Workspace::new(&mlp, rows).threads(threads);
             let mut rng = ChaCha8Rng::seed_from_u64(9);
+            rng.set_word_pos(5);
             team.install(|| mlp.forward(&batch, &mut ws, Mode::Train(&mut rng)));
             assert_eq!(ws.rrelu[0][..rows * 64], first[..], "{threads} threads");
-            assert_eq!(ws.rrelu[1][..rows * 48], second[..], "{threads} threads");
+            assert_eq!(ws.rrelu[1][..rows * 72], second[..], "{threads} threads");
             assert_eq!(
                 rng.random::<u32>(),
                 next,
