@@ -852,10 +852,10 @@ impl Rrelu {
         }
     }
 
-    /// [`draw`](Self::draw) (and its panics) on the installed team's threads (up to `threads`, from
-    /// [`split::MIN_SPLIT_ELEMENTS`] slopes), each block of slopes drawn from its own place in
-    /// the stream: the same slopes as one thread drawing them all in order, and the stream
-    /// continues after the last.
+    /// [`draw`](Self::draw) (and its panics) on the installed team's threads (up to
+    /// `threads`, from [`split::MIN_SPLIT_ELEMENTS`] slopes), each block of slopes drawn from
+    /// its own place in the stream: the same slopes as one thread drawing them all in order,
+    /// and the stream continues after the last.
     pub fn draw_split(&self, threads: usize, rng: Option<&mut ChaCha8Rng>, slopes: &mut [f32]) {
         let Some(rng) = rng else {
             return self.draw(None, slopes);

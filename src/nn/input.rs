@@ -278,17 +278,14 @@ unsafe fn push_nonzero_avx512(image: &[u8], col: &mut Vec<u32>, value: &mut Vec<
     push_nonzero_tail(image, whole, col, value);
 }
 
-/// Append the row form of the images `samples[i]`, `i` from `indices`: their non-zero pixels to
-/// `col` and `value`, where each row ends to `ends`, its label to `labels`; `after(r)` once row
-/// `r` is done.
+/// Append the row form of the images `samples[i]`, `i` from `indices`, to `(ends, col, value,
+/// labels)`: their non-zero pixels to `col` and `value`, where each row ends to `ends`, its
+/// label to `labels`; `after(r)` once row `r` is done.
 fn append_rows(
     samples: Samples<'_>,
     indices: impl Iterator<Item = usize>,
     after: impl Fn(usize),
-    ends: &mut Vec<u32>,
-    col: &mut Vec<u32>,
-    value: &mut Vec<f32>,
-    labels: &mut Vec<u8>,
+    (ends, col, value, labels): (&mut Vec<u32>, &mut Vec<u32>, &mut Vec<f32>, &mut Vec<u8>),
 ) {
     let f = samples.features;
     for (r, i) in indices.enumerate() {
@@ -325,16 +322,16 @@ impl PartRows {
         self.col.clear();
         self.value.clear();
         self.labels.clear();
-        let labels = &mut self.labels;
-        let (ends, col, value) = (&mut self.ends, &mut self.col, &mut self.value);
         append_rows(
             samples,
             indices.iter().copied(),
             after,
-            ends,
-            col,
-            value,
-            labels,
+            (
+                &mut self.ends,
+                &mut self.col,
+                &mut self.value,
+                &mut self.labels,
+            ),
         );
         self.counts.clear();
         self.counts.resize(f, 0);
@@ -419,11 +416,7 @@ impl Batch {
 
         // Both forms' starts (the parts' rows one after the other), and every column's cursor
         // at its start.
-        self.rows = rows;
-        self.features = f;
-        self.labels.clear();
-        self.row_start.clear();
-        self.row_start.push(0);
+        self.start_rows(rows, f);
         self.col_start.clear();
         self.col_start.resize(f + 1, 0);
         for part in &self.parts {
@@ -513,6 +506,16 @@ impl Batch {
         }
     }
 
+    /// A batch of `rows` rows of `features` inputs whose row form is about to be written: no
+    /// labels and no rows yet.
+    fn start_rows(&mut self, rows: usize, features: usize) {
+        self.rows = rows;
+        self.features = features;
+        self.labels.clear();
+        self.row_start.clear();
+        self.row_start.push(0);
+    }
+
     /// The dense form: every pixel scaled, row after row; `after(r)` once row `r` is done.
     fn fill_dense(
         &mut self,
@@ -555,24 +558,19 @@ impl Batch {
         index: impl Fn(usize) -> usize,
         after: impl Fn(usize),
     ) {
-        let f = samples.features;
-        self.rows = rows;
-        self.features = f;
-        self.labels.clear();
-        self.row_start.clear();
-        self.row_start.push(0);
+        self.start_rows(rows, samples.features);
         self.col.clear();
         self.row_value.clear();
-        let labels = &mut self.labels;
-        let (ends, col, value) = (&mut self.row_start, &mut self.col, &mut self.row_value);
         append_rows(
             samples,
             (0..rows).map(index),
             after,
-            ends,
-            col,
-            value,
-            labels,
+            (
+                &mut self.row_start,
+                &mut self.col,
+                &mut self.row_value,
+                &mut self.labels,
+            ),
         );
     }
 
