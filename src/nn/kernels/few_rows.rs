@@ -10,7 +10,7 @@
 use super::Strided;
 use super::packed::ZMM_C;
 #[cfg(target_arch = "x86_64")]
-use super::packed::{Panel, ZMM_R, kloop_avx512};
+use super::packed::{Panel, Start, ZMM_R, kloop_avx512};
 
 /// Most output rows held in registers: 12 x 2 accumulators, 2 for `b`, 1 broadcast.
 pub(super) const MAX_ROWS: usize = 12;
@@ -32,14 +32,6 @@ pub(super) unsafe fn gemm(
 ) {
     // SAFETY: the caller's promise (AVX-512 F).
     unsafe { rows(m, kdim, a, b, COLS, COLS, Start::Init(init), out) }
-}
-
-/// Where a tile's sums start: `init` (or zero), or the partial sums already in `out` (exact:
-/// an f32 stored and reloaded).
-#[derive(Clone, Copy)]
-enum Start<'a> {
-    Init(Option<&'a [f32]>),
-    Out,
 }
 
 /// [`gemm_m`] for `m` (at most `MAX_ROWS`) rows, the rows of `b` `b_row` apart, of `out`
@@ -150,26 +142,11 @@ unsafe fn gemm_m<const M: usize>(
     start: Start<'_>,
     out: &mut [f32],
 ) {
-    let mut acc = [[0f32; COLS]; M];
-    match start {
-        Start::Init(Some(bias)) => acc
-            .iter_mut()
-            .for_each(|row| row.copy_from_slice(&bias[..COLS])),
-        Start::Init(None) => {}
-        Start::Out => {
-            for (r, row) in acc.iter_mut().enumerate() {
-                row.copy_from_slice(&out[r * step..r * step + COLS]);
-            }
-        }
-    }
     let panel = Panel {
         a: a.data,
         step_r: a.row,
         step_p: a.col,
     };
     // SAFETY: the caller's promise (AVX-512 F); `kloop_avx512` checks every bound.
-    unsafe { kloop_avx512::<M>(kdim, panel, b, b_row, acc.as_flattened_mut()) };
-    for (r, row) in acc.iter().enumerate() {
-        out[r * step..r * step + COLS].copy_from_slice(row);
-    }
+    unsafe { kloop_avx512::<M>(kdim, panel, (b, b_row), start, out, step) };
 }

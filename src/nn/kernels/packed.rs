@@ -198,33 +198,90 @@ impl Block<'_> {
         out: &mut [f32],
     ) {
         let n = self.n;
-        let mut acc = [[0f32; C]; R];
-        if !self.first {
-            for (r, row) in acc.iter_mut().enumerate().take(rows) {
-                let o = (i0 + r) * n + j0;
-                copy_row::<C>(row, &out[o..], cols);
-            }
-        } else if let Some(bias) = self.init {
-            for row in acc.iter_mut().take(rows) {
-                copy_row::<C>(row, &bias[j0..], cols);
-            }
-        }
+        let start = if self.first {
+            Start::Init(self.init.map(|bias| &bias[j0..]))
+        } else {
+            Start::Out
+        };
         #[cfg(target_arch = "x86_64")]
         if R == ZMM_R && C == ZMM_C {
             debug_assert_eq!(super::super::cpu::level(), super::super::cpu::Level::Avx512);
-            // SAFETY: an 8 x 32 tile is only requested on the AVX-512 level
+            // SAFETY (both calls): an 8 x 32 tile is only requested on the AVX-512 level
             // (`super::gemm_packed`), which the CPU has.
-            unsafe { kloop_avx512::<ZMM_R>(self.kc, a, b, ZMM_C, acc.as_flattened_mut()) };
-        } else {
-            kloop::<R, C>(self.kc, a.a, b, &mut acc);
+            if (rows, cols) == (R, C) {
+                // A whole tile: its sums start from and go to `out` itself.
+                unsafe {
+                    kloop_avx512::<ZMM_R>(self.kc, a, (b, ZMM_C), start, &mut out[i0 * n + j0..], n)
+                };
+            } else {
+                let mut acc = [[0f32; ZMM_C]; ZMM_R];
+                self.load::<ZMM_C>(start, (i0, rows), (j0, cols), out, &mut acc);
+                unsafe {
+                    kloop_avx512::<ZMM_R>(
+                        self.kc,
+                        a,
+                        (b, ZMM_C),
+                        Start::Out,
+                        acc.as_flattened_mut(),
+                        ZMM_C,
+                    )
+                };
+                Self::store::<ZMM_C>(&acc, (i0, rows), (j0, cols), n, out);
+            }
+            return;
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        let mut acc = [[0f32; C]; R];
+        self.load::<C>(start, (i0, rows), (j0, cols), out, &mut acc);
         kloop::<R, C>(self.kc, a.a, b, &mut acc);
-        for (r, row) in acc.iter().enumerate().take(rows) {
-            let o = (i0 + r) * n + j0;
-            copy_row::<C>(&mut out[o..], row, cols);
+        Self::store::<C>(&acc, (i0, rows), (j0, cols), n, out);
+    }
+
+    /// A partial tile's (or a portable tile's) starting sums into `acc`.
+    #[inline(always)]
+    fn load<const C: usize>(
+        &self,
+        start: Start<'_>,
+        (i0, rows): (usize, usize),
+        (j0, cols): (usize, usize),
+        out: &[f32],
+        acc: &mut [[f32; C]],
+    ) {
+        match start {
+            Start::Out => {
+                for (r, row) in acc.iter_mut().enumerate().take(rows) {
+                    copy_row::<C>(row, &out[(i0 + r) * self.n + j0..], cols);
+                }
+            }
+            Start::Init(Some(bias)) => {
+                for row in acc.iter_mut().take(rows) {
+                    copy_row::<C>(row, bias, cols);
+                }
+            }
+            Start::Init(None) => {}
         }
     }
+
+    /// The real rows and columns of `acc` into `out`.
+    #[inline(always)]
+    fn store<const C: usize>(
+        acc: &[[f32; C]],
+        (i0, rows): (usize, usize),
+        (j0, cols): (usize, usize),
+        n: usize,
+        out: &mut [f32],
+    ) {
+        for (r, row) in acc.iter().enumerate().take(rows) {
+            copy_row::<C>(&mut out[(i0 + r) * n + j0..], row, cols);
+        }
+    }
+}
+
+/// Where a tile's sums start: `init` (or zero), or the partial sums already in `out` (exact:
+/// an f32 stored and reloaded).
+#[derive(Clone, Copy)]
+pub(super) enum Start<'a> {
+    Init(Option<&'a [f32]>),
+    Out,
 }
 
 /// `dst[..len] = src[..len]`: on the AVX-512 tile, one fixed-size move for a whole tile row (a
@@ -267,7 +324,10 @@ fn kloop<const R: usize, const C: usize>(kc: usize, a: &[f32], b: &[f32], acc: &
 /// [`kloop`] for `M` rows by 32 columns in AVX-512 registers (`M` = 8 for the packed tile,
 /// up to 12 for `super::few_rows`), `a` read from a packed panel or in place through the
 /// panel's strides, `b` as `kc` rows of 32 values each `b_step` apart (32 for a packed panel,
-/// the matrix's width in place): the same fused roundings, in the same order.
+/// the matrix's width in place): the same fused roundings, in the same order. The sums start
+/// from `start` and are stored to `out`, its rows `out_step` apart: straight from and to the
+/// registers (through an array on the stack, 1 KiB zeroed, filled, read, written and copied
+/// out per tile, this cost 2-3% of a wide training step).
 ///
 /// # Safety
 /// The CPU must have AVX-512 F.
@@ -276,28 +336,33 @@ fn kloop<const R: usize, const C: usize>(kc: usize, a: &[f32], b: &[f32], acc: &
 pub(super) unsafe fn kloop_avx512<const M: usize>(
     kc: usize,
     a: Panel<'_>,
-    b: &[f32],
-    b_step: usize,
-    acc: &mut [f32],
+    (b, b_step): (&[f32], usize),
+    start: Start<'_>,
+    out: &mut [f32],
+    out_step: usize,
 ) {
     use std::arch::x86_64::{
         __m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps, _mm512_storeu_ps,
     };
     let Panel { a, step_r, step_p } = a;
     assert!(kc > 0 && (M - 1) * step_r + (kc - 1) * step_p < a.len());
-    let (b, acc) = (&b[..(kc - 1) * b_step + ZMM_C], &mut acc[..M * ZMM_C]);
-    // SAFETY (every load and store): in bounds of `acc` (M rows of 32), of `b` (kc rows of 32,
-    // `b_step` apart) and of `a` (its last element read is the one checked above), by the
-    // checks above.
+    let b = &b[..(kc - 1) * b_step + ZMM_C];
+    let out = &mut out[..(M - 1) * out_step + ZMM_C];
+    let bias = match start {
+        Start::Init(Some(bias)) => Some(&bias[..ZMM_C]),
+        _ => None,
+    };
+    // SAFETY (every load and store): in bounds of `out` (M rows of 32, `out_step` apart), of
+    // `bias` (32 values), of `b` (kc rows of 32, `b_step` apart) and of `a` (its last element
+    // read is the one checked above), by the checks above.
     unsafe {
         let rows: [*const f32; M] = std::array::from_fn(|r| a.as_ptr().add(r * step_r));
-        let mut v = [[_mm512_set1_ps(0.0); 2]; M];
-        for (r, row) in acc.chunks_exact(ZMM_C).enumerate() {
-            v[r] = [
-                _mm512_loadu_ps(row.as_ptr()),
-                _mm512_loadu_ps(row.as_ptr().add(16)),
-            ];
-        }
+        let load = |p: *const f32| [_mm512_loadu_ps(p), _mm512_loadu_ps(p.add(16))];
+        let mut v: [[__m512; 2]; M] = std::array::from_fn(|r| match (start, bias) {
+            (Start::Out, _) => load(out.as_ptr().add(r * out_step)),
+            (_, Some(bias)) => load(bias.as_ptr()),
+            _ => [_mm512_set1_ps(0.0); 2],
+        });
         for p in 0..kc {
             let bp = b.as_ptr().add(p * b_step);
             let (b0, b1): (__m512, __m512) = (_mm512_loadu_ps(bp), _mm512_loadu_ps(bp.add(16)));
@@ -307,9 +372,10 @@ pub(super) unsafe fn kloop_avx512<const M: usize>(
                 vr[1] = _mm512_fmadd_ps(av, b1, vr[1]);
             }
         }
-        for (r, row) in acc.chunks_exact_mut(ZMM_C).enumerate() {
-            _mm512_storeu_ps(row.as_mut_ptr(), v[r][0]);
-            _mm512_storeu_ps(row.as_mut_ptr().add(16), v[r][1]);
+        for (r, vr) in v.iter().enumerate() {
+            let o = out.as_mut_ptr().add(r * out_step);
+            _mm512_storeu_ps(o, vr[0]);
+            _mm512_storeu_ps(o.add(16), vr[1]);
         }
     }
 }
