@@ -13,6 +13,8 @@ use super::split;
 use crate::nn::input::Batch;
 
 mod few_rows;
+#[cfg(target_arch = "x86_64")]
+mod narrow;
 mod packed;
 #[cfg(target_arch = "x86_64")]
 mod sparse_avx512;
@@ -78,7 +80,8 @@ impl Strided<'_> {
 /// latency need 8), on every CPU level (see [`cpu`]). The AVX-512 level once took tiles twice
 /// as wide (`TR x 2 TC`, and 8 x 32 in the packed path): the compiler did not unroll those
 /// loops, kept the accumulators on the stack and multiplied one float at a time, 15x slower
-/// than these tiles on a Zen 5 (see README, CPU paths).
+/// than these tiles on a Zen 5 (see README, CPU paths). On AVX-512, outputs of at most 16
+/// columns take `narrow`'s one register per row instead.
 pub fn gemm(
     m: usize,
     kdim: usize,
@@ -103,6 +106,11 @@ pub fn gemm(
     {
         // SAFETY: the level is AVX-512 only on CPUs that have it.
         return unsafe { few_rows::gemm(m, kdim, a, b, init, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if n <= narrow::MAX_COLS && n > 0 && cpu::level() == Level::Avx512 {
+        // SAFETY: the level is AVX-512 only on CPUs that have it.
+        return unsafe { narrow::gemm(m, kdim, n, a, b, init, out) };
     }
     #[cfg(target_arch = "x86_64")]
     if cpu::level() == Level::Avx512 {
@@ -843,6 +851,11 @@ mod tests {
             (16, 520, 530),
             (25, 600, 530),
             (3, 700, 400),
+            // At most 16 columns: one register per row on AVX-512, 12 rows at a time and
+            // every remainder (the logits of 10 classes; 16 and 1 lanes).
+            (256, 1024, 10),
+            (35, 40, 16),
+            (11, 9, 1),
         ];
         on_every_level(|_| {
             for &(m, k, n) in &shapes {
