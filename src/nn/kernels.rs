@@ -77,7 +77,7 @@ impl Strided<'_> {
 /// `kdim x n` b; `init` is a bias (or zero when `None`). `out` is row-major `m x n`.
 ///
 /// `TR x TC` register tiles, eight AVX2 registers of accumulators (two FMA pipes of 4-cycle
-/// latency need 8), on every CPU level (see [`cpu`]). The AVX-512 level once took tiles twice
+/// latency need 8), on every CPU level (see [`cpu`]) for what the AVX-512 kernels below leave. The AVX-512 level once took tiles twice
 /// as wide (`TR x 2 TC`, and 8 x 32 in the packed path): the compiler did not unroll those
 /// loops, kept the accumulators on the stack and multiplied one float at a time, 15x slower
 /// than these tiles on a Zen 5 (see README, CPU paths). On AVX-512, outputs of at most 16
@@ -282,7 +282,7 @@ fn gemm_tiled<const R: usize, const C: usize>(
 
 /// Columns `j0..n` that do not fill a tile, for rows `i0..i1`, in narrower register tiles
 /// (16, 8, 4, 2, 1 columns; `R` rows at a time where they fill): the 10 logits of MNIST are
-/// 8 + 2.
+/// 8 + 2 below AVX-512 (which takes them in `narrow`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn edge<const R: usize>(
@@ -301,7 +301,8 @@ fn edge<const R: usize>(
         let full = i + R <= i1;
         let mut j = j0;
         while j < n {
-            // The 16-column arms are not reached while `TC` is 16, but without them the
+            // The 16-column arms are not reached from `gemm_tiled` while `TC` is 16 (only
+            // after AVX-512's 32-column panels, e.g. 48 columns), but without them the
             // compiler lays out the small products differently: +1.6% instructions per
             // training step (callgrind, `benches/instructions.sh`).
             let w = match (full, n - j) {
@@ -808,13 +809,23 @@ mod tests {
                     col: m,
                 },
             ];
+            // Bits, not values: +0.0 and -0.0 differ.
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             for a in operands {
                 let mut out = vec![f32::NAN; m * n];
                 gemm(m, k, n, a, &b, init, &mut out);
-                assert!(out == want, "gemm {m}x{k}x{n} (a.row {})", a.row);
+                assert!(
+                    bits(&out) == bits(&want),
+                    "gemm {m}x{k}x{n} (a.row {})",
+                    a.row
+                );
                 let mut out = vec![f32::NAN; m * n];
                 gemm_packed(m, k, n, a, &b, init, &mut out);
-                assert!(out == want, "gemm_packed {m}x{k}x{n} (a.row {})", a.row);
+                assert!(
+                    bits(&out) == bits(&want),
+                    "gemm_packed {m}x{k}x{n} (a.row {})",
+                    a.row
+                );
             }
         }
     }
@@ -856,6 +867,14 @@ mod tests {
             (256, 1024, 10),
             (35, 40, 16),
             (11, 9, 1),
+            (22, 33, 3),
+            (14, 5, 2),
+            (9, 17, 5),
+            (6, 0, 10),
+            (0, 8, 10),
+            (3, 7, 10),
+            (5, 4, 16),
+            (8, 300, 7),
         ];
         on_every_level(|_| {
             for &(m, k, n) in &shapes {
@@ -960,7 +979,8 @@ mod tests {
     fn gemm_split_over_threads_matches_one_thread() {
         // Few rows, wide: cut by columns on AVX-512 (whole 32-column panels; 544 is 17 of
         // them, uneven over 2 and 3 threads; 1024 x 1024 in blocks of the inner index), rows
-        // blocks otherwise (more rows; a width that is not whole panels); on every level.
+        // blocks otherwise (more rows; a width that is not whole panels, or at most 16); on
+        // every level.
         let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
         on_every_level(|level| {
             for (m, k, n) in [
@@ -969,6 +989,8 @@ mod tests {
                 (20, 256, 256),
                 (40, 300, 544),
                 (32, 300, 530),
+                // The logits: `narrow` on AVX-512, rows cut over the threads.
+                (256, 1024, 10),
             ] {
                 assert!(m * k * n >= split::MIN_SPLIT_WORK);
                 let (a, b, bias) = (values(m * k, 1), values(k * n, 2), values(n, 3));

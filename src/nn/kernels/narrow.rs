@@ -36,9 +36,20 @@ pub(super) unsafe fn gemm(
     init: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    assert!((1..=MAX_COLS).contains(&n) && b.len() >= kdim * n && out.len() >= m * n);
-    assert!(m == 0 || kdim == 0 || (m - 1) * a.row + (kdim - 1) * a.col < a.data.len());
-    assert!(init.is_none_or(|bias| bias.len() >= n));
+    // Checked arithmetic: a wrapped bound would let the unchecked accesses below pass.
+    let holds = |len: usize, need: Option<usize>| need.is_some_and(|need| need <= len);
+    let last_a = (m.max(1) - 1)
+        .checked_mul(a.row)
+        .zip((kdim.max(1) - 1).checked_mul(a.col))
+        .and_then(|(r, c)| r.checked_add(c)?.checked_add(1));
+    assert!((1..=MAX_COLS).contains(&n), "narrow product of {n} columns");
+    assert!(
+        holds(b.len(), kdim.checked_mul(n))
+            && holds(out.len(), m.checked_mul(n))
+            && (m == 0 || kdim == 0 || holds(a.data.len(), last_a))
+            && init.is_none_or(|bias| bias.len() >= n),
+        "narrow product: an operand is too short"
+    );
     let mut i = 0;
     while i < m {
         let rows = (m - i).min(MAX_ROWS);
@@ -79,7 +90,9 @@ unsafe fn tile<const M: usize>(
             None => _mm512_set1_ps(0.0),
         };
         let mut acc: [__m512; M] = [start; M];
-        let rows: [*const f32; M] = std::array::from_fn(|r| a.data.as_ptr().add((i0 + r) * a.row));
+        // Wrapping: with no inner index (`kdim` 0) a row's start may lie past `a`, never read.
+        let rows: [*const f32; M] =
+            std::array::from_fn(|r| a.data.as_ptr().wrapping_add((i0 + r) * a.row));
         for k in 0..kdim {
             let bk = _mm512_maskz_loadu_ps(mask, b.as_ptr().add(k * n));
             for (acc, row) in acc.iter_mut().zip(rows) {
