@@ -66,6 +66,16 @@ pub struct Strided<'a> {
     pub col: usize,
 }
 
+/// Where `rows` rows of `width` values, `step` apart, end (one past the last value; 0 for no
+/// rows), or `None` when that overflows: the bound the unchecked kernels check their operands
+/// against (a wrapped bound would let their accesses run past the slice).
+fn extent(rows: usize, step: usize, width: usize) -> Option<usize> {
+    match rows {
+        0 => Some(0),
+        _ => (rows - 1).checked_mul(step)?.checked_add(width),
+    }
+}
+
 impl Strided<'_> {
     #[inline(always)]
     fn at(&self, i: usize, k: usize) -> f32 {
@@ -77,11 +87,11 @@ impl Strided<'_> {
 /// `kdim x n` b; `init` is a bias (or zero when `None`). `out` is row-major `m x n`.
 ///
 /// `TR x TC` register tiles, eight AVX2 registers of accumulators (two FMA pipes of 4-cycle
-/// latency need 8), on every CPU level (see [`cpu`]) for what the AVX-512 kernels below leave. The AVX-512 level once took tiles twice
-/// as wide (`TR x 2 TC`, and 8 x 32 in the packed path): the compiler did not unroll those
-/// loops, kept the accumulators on the stack and multiplied one float at a time, 15x slower
-/// than these tiles on a Zen 5 (see README, CPU paths). On AVX-512, outputs of at most 16
-/// columns take `narrow`'s one register per row instead.
+/// latency need 8), on every CPU level (see [`cpu`]) for what the AVX-512 kernels below leave.
+/// The AVX-512 level once took tiles twice as wide (`TR x 2 TC`, and 8 x 32 in the packed
+/// path): the compiler did not unroll those loops, kept the accumulators on the stack and
+/// multiplied one float at a time, 15x slower than these tiles on a Zen 5 (see README, CPU
+/// paths). On AVX-512, outputs of at most 16 columns take `narrow`'s one register per row.
 pub fn gemm(
     m: usize,
     kdim: usize,
@@ -973,6 +983,27 @@ mod tests {
             sparse_case(300, 150, 40);
             sparse_case(300, 150, 250);
         });
+    }
+
+    #[test]
+    fn extents_end_past_the_last_value_and_refuse_to_wrap() {
+        assert_eq!(extent(0, 10, 4), Some(0));
+        assert_eq!(extent(1, 10, 4), Some(4));
+        assert_eq!(extent(3, 10, 4), Some(24));
+        assert_eq!(extent(1 << 62, 8, 1), None);
+        assert_eq!(extent(2, usize::MAX, 1), None);
+    }
+
+    #[test]
+    #[should_panic]
+    fn a_product_whose_size_wraps_around_panics() {
+        // `kdim * n` wraps to 0 in a release build: the bounds checks must still refuse it.
+        let a = Strided {
+            data: &[1.0],
+            row: 0,
+            col: 0,
+        };
+        gemm(1, 1 << 60, 16, a, &[], None, &mut [0.0; 16]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! Every output sums `init` (or zero), then the inner index ascending, one fused multiply-add
 //! each, as every other path: results are bit-identical.
 
-use super::Strided;
+use super::{Strided, extent};
 use std::arch::x86_64::{
     __m512, __mmask16, _mm512_fmadd_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
     _mm512_set1_ps,
@@ -36,17 +36,15 @@ pub(super) unsafe fn gemm(
     init: Option<&[f32]>,
     out: &mut [f32],
 ) {
-    // Checked arithmetic: a wrapped bound would let the unchecked accesses below pass.
     let holds = |len: usize, need: Option<usize>| need.is_some_and(|need| need <= len);
-    let last_a = (m.max(1) - 1)
-        .checked_mul(a.row)
-        .zip((kdim.max(1) - 1).checked_mul(a.col))
-        .and_then(|(r, c)| r.checked_add(c)?.checked_add(1));
+    let end_a = extent(m, a.row, 0)
+        .zip(extent(kdim, a.col, 1))
+        .and_then(|(r, p)| r.checked_add(p));
     assert!((1..=MAX_COLS).contains(&n), "narrow product of {n} columns");
     assert!(
-        holds(b.len(), kdim.checked_mul(n))
-            && holds(out.len(), m.checked_mul(n))
-            && (m == 0 || kdim == 0 || holds(a.data.len(), last_a))
+        holds(b.len(), extent(kdim, n, n))
+            && holds(out.len(), extent(m, n, n))
+            && (m == 0 || kdim == 0 || holds(a.data.len(), end_a))
             && init.is_none_or(|bias| bias.len() >= n),
         "narrow product: an operand is too short"
     );

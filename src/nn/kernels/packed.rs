@@ -347,13 +347,7 @@ pub(super) unsafe fn kloop_avx512<const M: usize>(
     };
     let Panel { a, step_r, step_p } = a;
     assert!(kc > 0, "an empty inner index");
-    // Checked arithmetic: a wrapped extent would let the unchecked accesses below pass.
-    let extent = |rows: usize, step: usize, width: usize| {
-        (rows - 1)
-            .checked_mul(step)
-            .and_then(|x| x.checked_add(width))
-            .expect("operand extent overflows")
-    };
+    let extent = |rows, step, width| super::extent(rows, step, width).expect("operand extent");
     assert!(
         extent(M, step_r, 0)
             .checked_add(extent(kc, step_p, 1))
