@@ -6,7 +6,7 @@
 #
 #   benches/compare_frameworks.sh [--epochs N] [--threads T] [--only 128-64,512-256]
 #   benches/compare_frameworks.sh --cnn [--cnn-samples N] [--epochs N] [--threads T]
-#     (the tutorial's CNN on Fashion-MNIST, batch 32, relu, beside PyTorch)
+#     (the tutorial's CNN on Fashion-MNIST, batch 32, relu, beside PyTorch and JAX)
 #
 # The first run makes a Python virtual environment in target/compare-venv (numpy, jax, optax and
 # torch from PyPI; a few GB with PyTorch's dependencies) and builds actbench in release mode.
