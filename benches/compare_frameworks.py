@@ -6,7 +6,8 @@ weights, zero biases, Adam with Keras's constants: lr 1e-3, beta1 0.9, beta2 0.9
 1e-7) on the real MNIST from $ACTBENCH_DATA_DIR/mnist (the first 48,000 training images, pixels
 / 255; the last 12,000 held out for validation). A timed epoch is the training batches plus one
 forward pass over the validation images, as actbench's `seconds` column counts it. Jobs run one
-after the other, never two at once. Each figure is the median of epochs 2..N (epoch 1 holds
+after the other, never two at once; with --rounds R each job's runs repeat R times in turn and
+the table shows medians over the rounds. Each figure is the median of epochs 2..N (epoch 1 holds
 JAX's compilation and every framework's warm-up).
 
 With --cnn, the job is the tutorial's convolutional network instead (Conv(32, 3x3) relu ->
@@ -175,24 +176,33 @@ def cnn_main(args, data_root):
         sys.exit("error: set ACTBENCH_DATA_DIR to a folder holding fashion-mnist/")
     train, val = mnist(data_root, "fashion-mnist", args.cnn_samples)
     print(f"load average at start: {load()} ({os.cpu_count()} cores)", flush=True)
-    # Interleaved: each framework's epochs see the same stretch of machine load in turn.
-    a1, _ = actbench_cnn(args.cnn_samples, args.epochs, 1)
-    print(f"actbench 1 thread: {a1:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
-    t, tv = peer("torch-cnn", args.epochs, args.threads, samples=args.cnn_samples)
-    print(f"PyTorch {args.threads} threads: {t:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
-    a2, run2 = actbench_cnn(args.cnn_samples, args.epochs, args.threads)
-    print(f"actbench {args.threads} threads: {a2:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
-    j, jv = peer("jax-cnn", args.epochs, args.threads, samples=args.cnn_samples)
-    print(f"JAX: {j:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+    rounds = []
+    for r in range(args.rounds):
+        # Interleaved: each framework's epochs see the same stretch of machine load in turn.
+        a1, _ = actbench_cnn(args.cnn_samples, args.epochs, 1)
+        print(f"actbench 1 thread: {a1:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+        t, tv = peer("torch-cnn", args.epochs, args.threads, samples=args.cnn_samples)
+        print(f"PyTorch {args.threads} threads: {t:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+        a2, run2 = actbench_cnn(args.cnn_samples, args.epochs, args.threads)
+        print(f"actbench {args.threads} threads: {a2:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+        j, jv = peer("jax-cnn", args.epochs, args.threads, samples=args.cnn_samples)
+        print(f"JAX: {j:.3f} s/epoch, round {r + 1} ratio {ratio(a1, a2, t, j):.2f} (load {load()})",
+              file=sys.stderr, flush=True)
+        rounds.append((a1, a2, t, j))
+    a1, a2, t, j = (statistics.median(col) for col in zip(*rounds))
+    ratios = [ratio(*r) for r in rounds]
+    spread = f" ({min(ratios):.2f} to {max(ratios):.2f})" if len(rounds) > 1 else ""
     print()
     print(f"Tutorial CNN, Fashion-MNIST, {len(train[0])} training + {len(val[0])} validation "
           f"images, batch 32, relu: seconds per epoch (training + validation pass), median of "
-          f"epochs 2..{args.epochs}; ratio = the faster peer's time / actbench's best.")
+          f"epochs 2..{args.epochs}; ratio = the faster peer's time / actbench's best" + (
+              f"; {args.rounds} rounds: medians of the rounds, the ratio the median of the "
+              f"rounds' ratios (range)." if args.rounds > 1 else "."))
     print()
     print(f"| actbench, 1 thread | actbench, {args.threads} threads | PyTorch, {args.threads} threads | JAX | ratio |")
     print("| --- | --- | --- | --- | --- |")
     print(f"| {a1:.3f} | {a2:.3f} ({run2['parallelism']['mode']}) | {t:.3f} | {j:.3f} | "
-          f"{min(t, j) / min(a1, a2):.2f} |")
+          f"{statistics.median(ratios):.2f}{spread} |")
     print(tv)
     print(jv)
     print(f"load average at end: {load()}")
@@ -224,6 +234,11 @@ def peer_main(args, data_root):
         extra = (args.threads,) if args.peer == "torch" else ()
         t, v = run(train, val, hidden, args.peer_batch, args.epochs, *extra)
     print(json.dumps({"seconds": t, "version": v}))
+
+
+def ratio(a1, a2, t, j):
+    """The faster peer's time over actbench's best."""
+    return min(t, j) / min(a1, a2)
 
 
 def median_after_first(times):
@@ -364,6 +379,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=3, help="epochs per job (median of 2..N)")
     ap.add_argument("--threads", type=int, default=2, help="threads for PyTorch and actbench's second column")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rounds per job (each: actbench on 1 and T threads, PyTorch, JAX); medians over them")
     ap.add_argument("--only", default="", help="comma-separated networks to run, e.g. 128-64,512-256 (sgemm: none, only numpy's sgemm)")
     ap.add_argument("--cnn", action="store_true", help="the tutorial's CNN on Fashion-MNIST instead")
     ap.add_argument("--cnn-samples", type=int, default=60000, help="images before the 20%% validation split")
@@ -371,6 +388,8 @@ def main():
     ap.add_argument("--peer-hidden", default="", help=argparse.SUPPRESS)
     ap.add_argument("--peer-batch", type=int, default=32, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.rounds < 1:
+        sys.exit("error: --rounds must be at least 1")
     if args.epochs < 2:
         sys.exit("error: --epochs must be at least 2 (the first epoch is not timed)")
     data_root = os.environ.get("ACTBENCH_DATA_DIR")
@@ -386,27 +405,37 @@ def main():
     rows, versions, calibration = [], set(), None
     for hidden in networks:
         for batch in BATCHES:
-            a1, run = actbench(hidden, batch, args.epochs, 1)
-            a2, run2 = actbench(hidden, batch, args.epochs, args.threads)
-            calibration = run["calibration"]
-            t, tv = peer("torch", args.epochs, args.threads, hidden, batch)
-            j, jv = peer("jax", args.epochs, args.threads, hidden, batch)
-            versions |= {tv, jv}
-            rows.append((hidden, batch, a1, a2, run2["parallelism"]["mode"], t, j))
-            print(f"done 784-{'-'.join(map(str, hidden))}-10 batch {batch}: actbench {a1:.3f}/{a2:.3f}, "
-                  f"PyTorch {t:.3f}, JAX {j:.3f} s/epoch (load {load()})", file=sys.stderr, flush=True)
+            rounds = []
+            for r in range(args.rounds):
+                a1, run = actbench(hidden, batch, args.epochs, 1)
+                a2, run2 = actbench(hidden, batch, args.epochs, args.threads)
+                calibration = run["calibration"]
+                t, tv = peer("torch", args.epochs, args.threads, hidden, batch)
+                j, jv = peer("jax", args.epochs, args.threads, hidden, batch)
+                versions |= {tv, jv}
+                rounds.append((a1, a2, t, j))
+                print(f"done 784-{'-'.join(map(str, hidden))}-10 batch {batch} round {r + 1}: "
+                      f"actbench {a1:.3f}/{a2:.3f}, PyTorch {t:.3f}, JAX {j:.3f} s/epoch, "
+                      f"ratio {ratio(a1, a2, t, j):.2f} (load {load()})", file=sys.stderr, flush=True)
+            rows.append((hidden, batch, run2["parallelism"]["mode"], rounds))
     if rows:
         print()
         print(f"Seconds per epoch (training + validation pass), median of epochs 2..{args.epochs}; "
               f"PyTorch and JAX on {args.threads} threads; ratio = the faster peer's time / actbench's "
-              f"best (above 1: actbench faster).")
+              f"best (above 1: actbench faster)" + (
+                  f"; {args.rounds} rounds, each job's four runs one after the other per round: "
+                  f"medians of the rounds, the ratio the median of the rounds' ratios (range)."
+                  if args.rounds > 1 else "."))
         print()
         print(f"| network | batch | actbench, 1 thread | actbench, {args.threads} threads | PyTorch | JAX | ratio |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
-        for hidden, batch, a1, a2, mode, t, j in rows:
+        for hidden, batch, mode, rounds in rows:
             net = f"784-{'-'.join(map(str, hidden))}-10"
+            a1, a2, t, j = (statistics.median(col) for col in zip(*rounds))
+            ratios = [ratio(*r) for r in rounds]
+            spread = f" ({min(ratios):.2f} to {max(ratios):.2f})" if len(rounds) > 1 else ""
             print(f"| {net} | {batch} | {a1:.3f} | {a2:.3f} ({mode}) | {t:.3f} | {j:.3f} | "
-                  f"{min(t, j) / min(a1, a2):.2f} |")
+                  f"{statistics.median(ratios):.2f}{spread} |")
         print()
     g1, g2 = sgemm(1), sgemm(2)
     ours = ""

@@ -4,8 +4,8 @@
 # $ACTBENCH_DATA_DIR/mnist; prints a markdown table with ratios and numpy's sgemm beside our
 # calibration product. See benches/compare_frameworks.py for what is timed.
 #
-#   benches/compare_frameworks.sh [--epochs N] [--threads T] [--only 128-64,512-256]
-#   benches/compare_frameworks.sh --cnn [--cnn-samples N] [--epochs N] [--threads T]
+#   benches/compare_frameworks.sh [--epochs N] [--threads T] [--rounds R] [--only 128-64,512-256]
+#   benches/compare_frameworks.sh --cnn [--cnn-samples N] [--epochs N] [--threads T] [--rounds R]
 #     (the tutorial's CNN on Fashion-MNIST, batch 32, relu, beside PyTorch and JAX)
 #
 # The first run makes a Python virtual environment in target/compare-venv (numpy, jax, optax and
