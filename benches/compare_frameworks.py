@@ -189,9 +189,7 @@ def cnn_main(args, data_root):
         print(f"JAX: {j:.3f} s/epoch, round {r + 1} ratio {ratio(a1, a2, t, j):.2f} (load {load()})",
               file=sys.stderr, flush=True)
         rounds.append((a1, a2, t, j))
-    a1, a2, t, j = (statistics.median(col) for col in zip(*rounds))
-    ratios = [ratio(*r) for r in rounds]
-    spread = f" ({min(ratios):.2f} to {max(ratios):.2f})" if len(rounds) > 1 else ""
+    a1, a2, t, j, cell = summary(rounds)
     print()
     print(f"Tutorial CNN, Fashion-MNIST, {len(train[0])} training + {len(val[0])} validation "
           f"images, batch 32, relu: seconds per epoch (training + validation pass), median of "
@@ -201,8 +199,7 @@ def cnn_main(args, data_root):
     print()
     print(f"| actbench, 1 thread | actbench, {args.threads} threads | PyTorch, {args.threads} threads | JAX | ratio |")
     print("| --- | --- | --- | --- | --- |")
-    print(f"| {a1:.3f} | {a2:.3f} ({run2['parallelism']['mode']}) | {t:.3f} | {j:.3f} | "
-          f"{statistics.median(ratios):.2f}{spread} |")
+    print(f"| {a1:.3f} | {a2:.3f} ({run2['parallelism']['mode']}) | {t:.3f} | {j:.3f} | {cell} |")
     print(tv)
     print(jv)
     print(f"load average at end: {load()}")
@@ -239,6 +236,14 @@ def peer_main(args, data_root):
 def ratio(a1, a2, t, j):
     """The faster peer's time over actbench's best."""
     return min(t, j) / min(a1, a2)
+
+
+def summary(rounds):
+    """Medians of the rounds' (actbench 1 thread, actbench T threads, PyTorch, JAX) times, and
+    the ratio cell: the median of the rounds' ratios, with their range when there are several."""
+    ratios = [ratio(*r) for r in rounds]
+    spread = f" ({min(ratios):.2f} to {max(ratios):.2f})" if len(rounds) > 1 else ""
+    return (*(statistics.median(col) for col in zip(*rounds)), f"{statistics.median(ratios):.2f}{spread}")
 
 
 def median_after_first(times):
@@ -431,11 +436,8 @@ def main():
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for hidden, batch, mode, rounds in rows:
             net = f"784-{'-'.join(map(str, hidden))}-10"
-            a1, a2, t, j = (statistics.median(col) for col in zip(*rounds))
-            ratios = [ratio(*r) for r in rounds]
-            spread = f" ({min(ratios):.2f} to {max(ratios):.2f})" if len(rounds) > 1 else ""
-            print(f"| {net} | {batch} | {a1:.3f} | {a2:.3f} ({mode}) | {t:.3f} | {j:.3f} | "
-                  f"{statistics.median(ratios):.2f}{spread} |")
+            a1, a2, t, j, cell = summary(rounds)
+            print(f"| {net} | {batch} | {a1:.3f} | {a2:.3f} ({mode}) | {t:.3f} | {j:.3f} | {cell} |")
         print()
     g1, g2 = sgemm(1), sgemm(2)
     ours = ""
