@@ -159,18 +159,16 @@ def jax_cnn_times(train, val, epochs):
     evaluate = jax.jit(lambda p, x: forward(p, x).argmax(1))
     x, y = jnp.asarray(train[0]), jnp.asarray(train[1])
     xv = jnp.asarray(val[0])
-    rng = np.random.default_rng(42)
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        perm = rng.permutation(len(train[0]))
+
+    def run_epoch(perm):
+        nonlocal params, state
         for i in range(0, len(perm), 32):
             idx = jnp.asarray(perm[i : i + 32])
             params, state = step(params, state, x[idx], y[idx])
         # In chunks of 64, as PyTorch's and actbench's evaluation (the last one shorter).
         jax.block_until_ready([evaluate(params, xv[i : i + 64]) for i in range(0, len(xv), 64)])
-        times.append(time.perf_counter() - start)
-    return median_after_first(times), f"jax {jax.__version__}, optax, devices {jax.devices()}"
+
+    return time_epochs(epochs, len(train[0]), run_epoch), f"jax {jax.__version__}, optax, devices {jax.devices()}"
 
 
 def cnn_main(args, data_root):
@@ -246,6 +244,18 @@ def summary(rounds):
     ratios = [ratio(*r) for r in rounds]
     spread = f" ({min(ratios):.2f} to {max(ratios):.2f})" if len(rounds) > 1 else ""
     return (*(statistics.median(col) for col in zip(*rounds)), f"{statistics.median(ratios):.2f}{spread}")
+
+
+def time_epochs(epochs, n, run_epoch):
+    """JAX's epochs timed: `run_epoch(perm)` on a fresh permutation of the `n` training images
+    (seeded), each until its results are ready; the median of epochs 2..N."""
+    rng = np.random.default_rng(42)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        run_epoch(rng.permutation(n))
+        times.append(time.perf_counter() - start)
+    return median_after_first(times)
 
 
 def median_after_first(times):
@@ -349,18 +359,16 @@ def jax_times(train, val, hidden, batch, epochs):
     evaluate = jax.jit(lambda p, x: forward(p, x).argmax(1))
     x, y = jnp.asarray(train[0]), jnp.asarray(train[1])
     xv = jnp.asarray(val[0])
-    rng = np.random.default_rng(42)
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        perm = rng.permutation(len(train[0]))
+
+    def run_epoch(perm):
+        nonlocal params, state
         params, state, _ = epoch(params, state, x, y, jnp.asarray(perm))
         if full * batch < len(train[0]):  # the last, smaller batch, as the others train it
             rest = jnp.asarray(perm[full * batch :])
             params, state = tail_step(params, state, x[rest], y[rest])
         evaluate(params, xv).block_until_ready()
-        times.append(time.perf_counter() - start)
-    return median_after_first(times), f"jax {jax.__version__}, optax, devices {jax.devices()}"
+
+    return time_epochs(epochs, len(train[0]), run_epoch), f"jax {jax.__version__}, optax, devices {jax.devices()}"
 
 
 def sgemm(threads):
