@@ -346,6 +346,18 @@ fn run_writes_summary_epochs_and_run_json() {
         );
     }
     assert!(json["calibration"]["gflops"].as_f64().unwrap() > 0.0);
+    // The huge-pages setting as the system reports it, where it has one.
+    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok();
+    let want = thp.as_deref().and_then(|l| {
+        let w = l.split_whitespace().find(|w| w.starts_with('['))?;
+        Some(w.trim_matches(['[', ']']).to_string())
+    });
+    assert_eq!(
+        json["calibration"]
+            .get("huge_pages")
+            .and_then(|v| v.as_str()),
+        want.as_deref()
+    );
     let threads = json["threads"].as_u64().unwrap();
     assert_eq!(
         json["parallelism"]["concurrent_models"].as_u64(),

@@ -66,6 +66,12 @@ pub struct Calibration {
     /// before run-time dispatch, which always ran the build's own level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_path: Option<String>,
+    /// The system's transparent huge pages setting (`always`, `madvise` or `never`, from
+    /// `/sys/kernel/mm/transparent_hugepage/enabled`), which decides whether the large
+    /// buffers' huge-page advice is followed (see `crate::nn::AlignedVec`). Absent where the
+    /// system has no such setting, and in run files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huge_pages: Option<String>,
     /// Billions of floating-point operations per second of the best repetition.
     pub gflops: f64,
     /// What was measured.
@@ -114,16 +120,43 @@ pub fn calibrate() -> Calibration {
     }
     Calibration {
         cpu_path: Some(crate::nn::cpu::level().name().to_string()),
+        huge_pages: huge_pages_setting(),
         gflops: 2.0 * (N * N * N) as f64 / best / 1e9,
         kernel: "512x512x512 f32 gemm (packed), one thread, best of 20".into(),
         seconds: start.elapsed().as_secs_f64(),
     }
 }
 
+/// The selected word of `/sys/kernel/mm/transparent_hugepage/enabled` (`always [madvise]
+/// never` reads `madvise`).
+fn huge_pages_setting() -> Option<String> {
+    let line = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
+    selected(&line)
+}
+
+/// The `[bracketed]` word of a sysfs choice line.
+fn selected(line: &str) -> Option<String> {
+    let word = line.split_whitespace().find(|w| w.starts_with('['))?;
+    Some(word.trim_matches(|c| c == '[' || c == ']').to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn reads_the_selected_huge_pages_setting() {
+        assert_eq!(
+            selected("always [madvise] never\n").as_deref(),
+            Some("madvise")
+        );
+        assert_eq!(
+            selected("[always] madvise never").as_deref(),
+            Some("always")
+        );
+        assert_eq!(selected("always madvise never"), None);
+    }
 
     #[test]
     fn utc_stamps_are_correct() {
