@@ -21,7 +21,8 @@ use std::ops::{Deref, DerefMut};
 struct Line([f32; 16]);
 
 /// Buffers from this size on are mapped in huge pages (see the module documentation): half a
-/// huge page, so that at most half of one is left unused.
+/// huge page, so that less than one huge page per buffer is left unused (its last huge page
+/// holds at least half of this).
 pub const HUGE_MIN_BYTES: usize = 1 << 20;
 
 /// A fixed-length, zero-initialised, 64-byte-aligned `[f32]`.
@@ -56,19 +57,26 @@ impl AlignedVec {
                 len,
             };
         }
+        Self::zeros_in_small_pages(len)
+    }
+
+    /// `len` zeros from the allocator whatever the size, as every buffer was before huge pages:
+    /// the calibration product's (`crate::results::meta::calibrate`), so that its figure stays
+    /// comparable with older runs'.
+    pub(crate) fn zeros_in_small_pages(len: usize) -> Self {
         AlignedVec {
             buf: Buf::Lines(vec![Line([0.0; 16]); len.div_ceil(16)]),
             len,
         }
     }
 
-    /// True when the buffer is its own mapping advised as huge pages (see the module
-    /// documentation).
+    /// True when the buffer is its own mapping and the kernel took the huge-page advice (see
+    /// the module documentation; refused where the kernel has no transparent huge pages).
     pub fn in_huge_pages(&self) -> bool {
-        match self.buf {
+        match &self.buf {
             Buf::Lines(_) => false,
             #[cfg(target_os = "linux")]
-            Buf::Huge(_) => true,
+            Buf::Huge(m) => m.advised,
         }
     }
 
@@ -77,6 +85,14 @@ impl AlignedVec {
             Buf::Lines(lines) => lines.as_ptr().cast(),
             #[cfg(target_os = "linux")]
             Buf::Huge(m) => m.data,
+        }
+    }
+
+    fn ptr_mut(&mut self) -> *mut f32 {
+        match &mut self.buf {
+            Buf::Lines(lines) => lines.as_mut_ptr().cast(),
+            #[cfg(target_os = "linux")]
+            Buf::Huge(m) => m.data.cast_mut(),
         }
     }
 }
@@ -107,7 +123,7 @@ impl Deref for AlignedVec {
 impl DerefMut for AlignedVec {
     fn deref_mut(&mut self) -> &mut [f32] {
         // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr().cast_mut(), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.ptr_mut(), self.len) }
     }
 }
 
@@ -127,6 +143,8 @@ mod huge {
         base: *mut libc::c_void,
         bytes: usize,
         pub(super) data: *const f32,
+        /// The kernel accepted `MADV_HUGEPAGE` (it refuses it without transparent huge pages).
+        pub(super) advised: bool,
     }
 
     // SAFETY: the mapping is owned memory, like a `Vec`'s; `AlignedVec` hands out references
@@ -162,13 +180,14 @@ mod huge {
             let skip = (base as usize).next_multiple_of(HUGE_PAGE) - base as usize;
             // SAFETY: `skip < HUGE_PAGE`, inside the mapping.
             let data = unsafe { base.cast::<u8>().add(skip) };
-            // SAFETY: advice on our own mapping; refused advice (huge pages off) only leaves
-            // it in small pages.
-            unsafe { libc::madvise(data.cast(), bytes - skip, libc::MADV_HUGEPAGE) };
+            // SAFETY: advice on our own mapping; refused advice (no transparent huge pages)
+            // only leaves it in small pages.
+            let advised = unsafe { libc::madvise(data.cast(), bytes - skip, libc::MADV_HUGEPAGE) };
             Some(Mapping {
                 base,
                 bytes,
                 data: data.cast(),
+                advised: advised == 0,
             })
         }
     }
@@ -209,15 +228,22 @@ mod tests {
         }
     }
 
-    /// A large buffer is its own mapping, starts on a huge-page boundary and carries the
-    /// kernel's huge-page advice (`hg` among its mapping's flags in `/proc/self/smaps`).
+    /// A large buffer starts on a huge-page boundary and, where the kernel has transparent huge
+    /// pages, carries their advice (`hg` among its mapping's flags in `/proc/self/smaps`);
+    /// where it has none, it says it is not in huge pages.
     #[cfg(target_os = "linux")]
     #[test]
     fn large_buffers_are_advised_as_huge_pages() {
         let small = AlignedVec::zeros(HUGE_MIN_BYTES / 4 - 16);
         assert!(!small.in_huge_pages());
+        assert!(!AlignedVec::zeros_in_small_pages(3 << 20).in_huge_pages());
         let v = AlignedVec::zeros(3 << 20);
-        assert!(v.in_huge_pages());
+        let thp = std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists();
+        assert_eq!(
+            v.in_huge_pages(),
+            thp,
+            "advice taken exactly where the kernel has THP"
+        );
         let at = v.as_ptr() as usize;
         assert_eq!(at % (2 << 20), 0);
         let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
@@ -238,6 +264,6 @@ mod tests {
             }
         }
         let flags = flags.expect("the buffer's mapping in /proc/self/smaps");
-        assert!(flags.iter().any(|f| f == "hg"), "flags {flags:?}");
+        assert_eq!(flags.iter().any(|f| f == "hg"), thp, "flags {flags:?}");
     }
 }
