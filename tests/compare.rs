@@ -1318,3 +1318,40 @@ fn bad_candidate_file_fails_compare() {
         )
     );
 }
+
+#[test]
+fn differing_cpu_paths_and_huge_pages_settings_are_noted() {
+    let dir = TempDir::new().unwrap();
+    let with = |name: &str, cpu: &str, thp: Option<&str>| {
+        let run = run_dir(&dir, name, &[row("relu", 1, 0.97, 0.1, 0.2)], Some(10.0));
+        let path = run.join("run.json");
+        let thp = thp.map_or(String::new(), |t| format!(r#", "huge_pages": "{t}""#));
+        let json = fs::read_to_string(&path).unwrap().replace(
+            r#""seconds": 0.1"#,
+            &format!(r#""seconds": 0.1, "cpu_path": "{cpu}"{thp}"#),
+        );
+        fs::write(path, json).unwrap();
+        run
+    };
+    let base = with("base", "avx512", Some("madvise"));
+    let other = with("other", "avx2-fma", Some("never"));
+    let r = compare(&base, &other, &opts()).unwrap();
+    assert_eq!(r.exit_code(), 0, "said, not gated");
+    assert_eq!(
+        notes(&r),
+        [
+            "the runs' CPU paths differ (avx512 -> avx2-fma): the kernels differ",
+            "the runs' huge pages settings differ (madvise -> never): the large networks' timings depend on it",
+        ]
+    );
+    assert!(
+        r.render().contains("huge pages settings differ"),
+        "{}",
+        r.render()
+    );
+    // The same settings, or one side from before they were recorded: nothing to say.
+    let same = with("same", "avx512", Some("madvise"));
+    assert!(notes(&compare(&base, &same, &opts()).unwrap()).is_empty());
+    let older = with("older", "avx512", None);
+    assert!(notes(&compare(&older, &other, &opts()).unwrap()).len() == 1);
+}

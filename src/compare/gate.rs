@@ -237,6 +237,25 @@ pub fn compare(
         base.gflops = None;
         cand.gflops = None;
     }
+    // What else the timings depend on, recorded since: said, not gated.
+    let recorded = |side: &Side| side.run.clone().unwrap_or_default();
+    let (b, c) = (recorded(&base), recorded(&cand));
+    let settings = [
+        ("CPU paths", b.cpu_path, c.cpu_path, "the kernels differ"),
+        (
+            "huge pages settings",
+            b.huge_pages,
+            c.huge_pages,
+            "the large networks' timings depend on it",
+        ),
+    ];
+    for (what, b, c, why) in settings {
+        if let (Some(b), Some(c)) = (b, c)
+            && b != c
+        {
+            findings.note(None, format!("the runs' {what} differ ({b} -> {c}): {why}"));
+        }
+    }
     let machine_ratio = base.gflops.zip(cand.gflops).map(|(b, c)| c / b);
     if opts.normalize_speed && opts.max_slowdown.is_some() && machine_ratio.is_none() {
         let side = if base.gflops.is_none() { &base } else { &cand };

@@ -213,6 +213,10 @@ pub struct RunJson {
     /// `calibration.kernel`: what that speed measured (runs measuring different products have
     /// incomparable calibrations), when recorded.
     pub calibration_kernel: Option<String>,
+    /// `calibration.cpu_path`: the kernels' CPU path, when recorded.
+    pub cpu_path: Option<String>,
+    /// `calibration.huge_pages`: the system's transparent huge pages setting, when recorded.
+    pub huge_pages: Option<String>,
 }
 
 /// Reads the `run.json` in `folder`: `Ok(None)` when there is none (runs from before it
@@ -258,15 +262,18 @@ fn parse_run_json(path: &Path, bytes: &[u8]) -> Result<RunJson, ReadError> {
             }
         },
     };
-    let calibration_kernel = top
-        .get("calibration")
-        .and_then(|c| c.get("kernel"))
-        .and_then(|k| k.as_str())
-        .map(str::to_owned);
+    let calibration_text = |field: &str| {
+        top.get("calibration")
+            .and_then(|c| c.get(field))
+            .and_then(|k| k.as_str())
+            .map(str::to_owned)
+    };
     Ok(RunJson {
         config,
         gflops,
-        calibration_kernel,
+        calibration_kernel: calibration_text("kernel"),
+        cpu_path: calibration_text("cpu_path"),
+        huge_pages: calibration_text("huge_pages"),
     })
 }
 
