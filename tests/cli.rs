@@ -347,7 +347,7 @@ fn run_writes_summary_epochs_and_run_json() {
     }
     assert!(json["calibration"]["gflops"].as_f64().unwrap() > 0.0);
     // The huge-pages setting as the system reports it, where it has one.
-    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok();
+    let thp = std::fs::read_to_string(actbench::nn::aligned::THP_SETTING_FILE).ok();
     let want = thp.as_deref().and_then(|l| {
         let w = l.split_whitespace().find(|w| w.starts_with('['))?;
         Some(w.trim_matches(['[', ']']).to_string())

@@ -238,14 +238,18 @@ pub fn compare(
         cand.gflops = None;
     }
     // What else the timings depend on, recorded since: said, not gated.
-    let recorded = |side: &Side| side.run.clone().unwrap_or_default();
-    let (b, c) = (recorded(&base), recorded(&cand));
+    let (b, c) = (base.run.as_ref(), cand.run.as_ref());
     let settings = [
-        ("CPU paths", b.cpu_path, c.cpu_path, "the kernels differ"),
+        (
+            "CPU paths",
+            b.and_then(|r| r.cpu_path.as_deref()),
+            c.and_then(|r| r.cpu_path.as_deref()),
+            "the kernels differ",
+        ),
         (
             "huge pages settings",
-            b.huge_pages,
-            c.huge_pages,
+            b.and_then(|r| r.huge_pages.as_deref()),
+            c.and_then(|r| r.huge_pages.as_deref()),
             "the large networks' timings depend on it",
         ),
     ];

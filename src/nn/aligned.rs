@@ -25,6 +25,10 @@ struct Line([f32; 16]);
 /// holds at least half of this).
 pub const HUGE_MIN_BYTES: usize = 1 << 20;
 
+/// Where Linux says which transparent huge pages setting is in force (`always [madvise]
+/// never`); absent where the kernel has none.
+pub const THP_SETTING_FILE: &str = "/sys/kernel/mm/transparent_hugepage/enabled";
+
 /// A fixed-length, zero-initialised, 64-byte-aligned `[f32]`.
 pub struct AlignedVec {
     buf: Buf,
@@ -238,7 +242,7 @@ mod tests {
         assert!(!small.in_huge_pages());
         assert!(!AlignedVec::zeros_in_small_pages(3 << 20).in_huge_pages());
         let v = AlignedVec::zeros(3 << 20);
-        let thp = std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists();
+        let thp = std::path::Path::new(THP_SETTING_FILE).exists();
         assert_eq!(
             v.in_huge_pages(),
             thp,

@@ -67,7 +67,7 @@ pub struct Calibration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_path: Option<String>,
     /// The system's transparent huge pages setting (`always`, `madvise` or `never`, from
-    /// `/sys/kernel/mm/transparent_hugepage/enabled`), which decides whether the large
+    /// [`crate::nn::aligned::THP_SETTING_FILE`]), which decides whether the large
     /// buffers' huge-page advice is followed (see `crate::nn::AlignedVec`). Absent where the
     /// system has no such setting, and in run files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,10 +129,10 @@ pub fn calibrate() -> Calibration {
     }
 }
 
-/// The selected word of `/sys/kernel/mm/transparent_hugepage/enabled` (`always [madvise]
-/// never` reads `madvise`).
+/// The selected word of [`crate::nn::aligned::THP_SETTING_FILE`] (`always [madvise] never`
+/// reads `madvise`).
 fn huge_pages_setting() -> Option<String> {
-    let line = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
+    let line = std::fs::read_to_string(crate::nn::aligned::THP_SETTING_FILE).ok()?;
     selected(&line)
 }
 
