@@ -60,6 +60,12 @@ impl Adam {
         step.apply_split(threads, params, ms, vs, grads);
     }
 
+    /// Both moments, for tests that set or compare them.
+    #[cfg(test)]
+    pub(crate) fn moments_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.m[..], &mut self.v[..])
+    }
+
     /// Start the next update, to be applied piece by piece (by a kernel that updates weights as
     /// their gradients are summed): the step count advances, and the step's constants come
     /// back with both moment buffers. Every parameter must then go through
@@ -107,6 +113,22 @@ impl AdamStep {
             *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
             *p -= lr_t * *m / (v.sqrt() + epsilon);
         }
+    }
+
+    /// [`Self::apply`] for a gradient of zeros, when it leaves `params` and `ms` as they are:
+    /// every first moment `+0` (never moved, or decayed to zero through the flushed denormals)
+    /// and a finite step size. Then only `vs` decays, by the same expression as in `apply`,
+    /// without the square root and the division; returns false (and changes nothing) otherwise.
+    #[inline(always)]
+    pub fn apply_unmoved(&self, ms: &[f32], vs: &mut [f32]) -> bool {
+        if !self.lr_t.is_finite() || ms.iter().fold(0, |acc, m| acc | m.to_bits()) != 0 {
+            return false;
+        }
+        let one_b2 = self.one_b2;
+        for v in vs {
+            *v += (0.0 * 0.0 - *v) * one_b2;
+        }
+        true
     }
 
     /// [`AdamStep::apply`] at the CPU's level, cut into blocks over the installed team (at
@@ -264,5 +286,47 @@ mod tests {
             "{}",
             p[0]
         );
+    }
+
+    #[test]
+    fn a_zero_gradient_leaves_zero_first_moments_and_their_weights_as_they_are() {
+        // `apply_unmoved` must give what `apply` gives for a gradient of zeros, bit for bit,
+        // whenever it takes a row: weights of any sign (zeros, infinities, NaN included) and
+        // second moments from zero to large.
+        let mut adam = Adam::new(AdamConfig::default(), 8);
+        adam.step = 40;
+        let (step, _, _) = adam.begin_step();
+        let p0 = [
+            0.0f32,
+            -0.0,
+            1.5,
+            -2.0e-3,
+            f32::INFINITY,
+            f32::NAN,
+            3.0e30,
+            -7.0,
+        ];
+        let v0 = [0.0f32, 1e-30, 1e-12, 0.5, 3.0, 1e20, 2.0e-7, 1e30];
+        let (mut p, mut m, mut v) = (p0, [0.0f32; 8], v0);
+        step.apply(&mut p, &mut m, &mut v, &[0.0; 8]);
+        let mut v_fast = v0;
+        assert!(step.apply_unmoved(&[0.0; 8], &mut v_fast));
+        let bits = |x: &[f32]| x.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&p), bits(&p0), "weights moved");
+        assert_eq!(bits(&m), bits(&[0.0; 8]), "first moments moved");
+        assert_eq!(bits(&v_fast), bits(&v), "second moments decayed otherwise");
+        assert_ne!(v_fast, v0, "second moments did not decay");
+        // A first moment that is not +0 (a negative zero included) is left to `apply`, with
+        // the second moments untouched.
+        for m in [1e-30f32, -0.0] {
+            let mut ms = [0.0f32; 8];
+            ms[3] = m;
+            let mut v = v0;
+            assert!(
+                !step.apply_unmoved(&ms, &mut v),
+                "took a row with m = {m:e}"
+            );
+            assert_eq!(bits(&v), bits(&v0));
+        }
     }
 }

@@ -509,7 +509,9 @@ pub const FUSED_MAX_OUTPUTS: usize = 1024;
 /// stored whole. The same result bit for bit as [`sparse_weight_grad_split`] then
 /// [`AdamStep::apply`]; on a 784-128-64-10 batch-32 step the weight gradient and Adam's
 /// update overlap (Adam waits on the divider, the gradient on loads) instead of following one
-/// another (README, "CPU paths"). Rows are cut into
+/// another (README, "CPU paths"). An input that no row of the batch has, and whose weights'
+/// first moments are all zero, skips the square root and the division
+/// ([`AdamStep::apply_unmoved`]). Rows are cut into
 /// blocks over the installed team as in [`sparse_weight_grad_split`].
 ///
 /// # Panics
@@ -560,8 +562,14 @@ pub fn sparse_weight_grad_adam_split(
             wmv: (&mut [f32], &mut [f32], &mut [f32]),
             k: usize,
             dw: &[f32],
+            unlit: bool,
         ) {
             let r = k * n..(k + 1) * n;
+            // An input no row of the batch has (MNIST's border pixels) leaves weights whose
+            // first moments are zero as they are: only the second moments decay.
+            if unlit && step.apply_unmoved(&wmv.1[r.clone()], &mut wmv.2[r.clone()]) {
+                return;
+            }
             step.apply(
                 &mut wmv.0[r.clone()],
                 &mut wmv.1[r.clone()],
@@ -580,7 +588,10 @@ pub fn sparse_weight_grad_adam_split(
                     g,
                     row,
                     #[inline(always)]
-                    |k, dw| update(step, n, (&mut *block, &mut *m, &mut *v), k, dw),
+                    |k, dw| {
+                        let unlit = x.column(k0 + k).0.is_empty();
+                        update(step, n, (&mut *block, &mut *m, &mut *v), k, dw, unlit)
+                    },
                 )
             };
         }
@@ -590,7 +601,8 @@ pub fn sparse_weight_grad_adam_split(
                 for k in 0..inputs {
                     let (rows, values) = x.column(k0 + k);
                     sparse_rows(row, None, rows, values, g);
-                    update(step, n, (&mut *block, &mut *m, &mut *v), k, row);
+                    let unlit = rows.is_empty();
+                    update(step, n, (&mut *block, &mut *m, &mut *v), k, row, unlit);
                 }
             },
         )
@@ -1087,10 +1099,19 @@ mod tests {
                 // The two widest cases are split between the teams' threads.
                 assert!(n < 250 || batch.col_value.len() * n >= split::MIN_SPLIT_WORK);
                 let w0: Vec<f32> = values(feats * n, 5);
-                let mut want = (
-                    w0.clone(),
-                    crate::nn::Adam::new(Default::default(), w0.len()),
-                );
+                // Moments as after some training: second moments positive, first moments
+                // zero on every third input (which empty inputs then leave as they are).
+                let mut adam = crate::nn::Adam::new(Default::default(), w0.len());
+                let (m0, v0) = adam.moments_mut();
+                for (i, (m, v)) in m0.iter_mut().zip(v0.iter_mut()).enumerate() {
+                    *m = if i / n % 3 == 0 {
+                        0.0
+                    } else {
+                        1e-3 * values(1, i as u32)[0]
+                    };
+                    *v = 1e-6 * (1.0 + values(1, 9 + i as u32)[0]);
+                }
+                let mut want = (w0.clone(), adam);
                 let mut dw = vec![0.0; feats * n];
                 let mut got: Vec<_> = (0..3).map(|_| want.clone()).collect();
                 for step in 0..3 {
@@ -1110,8 +1131,8 @@ mod tests {
                             }),
                         }
                         assert_eq!(
-                            w,
-                            &want.0,
+                            (&w[..], adam.moments_mut()),
+                            (&want.0[..], want.1.moments_mut()),
                             "{} {rows}x{n}, step {step}, case {i}",
                             level.name()
                         );
