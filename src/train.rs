@@ -360,7 +360,7 @@ where
             );
             if loss.is_finite() {
                 let sampled = probe.as_ref().is_some_and(|p| p.samples(b));
-                model.backward_update(batch, &mut ws, &mut grads, &mut adam, threads, sampled);
+                model.backward_update(batch, &mut ws, &mut grads, &mut adam, sampled);
                 if let Some(p) = probe.as_mut().filter(|_| sampled) {
                     model.observe(p, &ws, &grads, &adam);
                 }

@@ -679,6 +679,11 @@ impl CnnWorkspace {
         self
     }
 
+    /// The threads this workspace's work is split over (Adam's update included).
+    pub(crate) fn split_threads(&self) -> usize {
+        self.threads
+    }
+
     /// The most images one batch may hold.
     pub fn capacity(&self) -> usize {
         self.capacity

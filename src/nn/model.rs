@@ -35,22 +35,18 @@ pub trait Model {
     /// Backward pass from the logits' gradient into `grads` (every entry overwritten).
     fn backward(&self, x: &Batch, ws: &mut Self::Workspace, grads: &mut [f32]);
     /// The backward pass into `grads`, then Adam's update of every parameter from it (on the
-    /// team's `threads`). A network may instead apply parts of the update as their gradients
-    /// are summed, without storing them, when `keep_grads` is false: the same parameters bit
-    /// for bit, but only with `keep_grads` does `grads` hold every gradient afterwards (the
-    /// diagnostics read it).
+    /// threads the workspace was made for, see [`Self::workspace_split`]). A network may
+    /// instead apply parts of the update as their gradients are summed, without storing them,
+    /// when `keep_grads` is false: the same parameters bit for bit, but only with `keep_grads`
+    /// does `grads` hold every gradient afterwards (the diagnostics read it).
     fn backward_update(
         &mut self,
         x: &Batch,
         ws: &mut Self::Workspace,
         grads: &mut [f32],
         adam: &mut Adam,
-        threads: usize,
-        _keep_grads: bool,
-    ) {
-        self.backward(x, ws, grads);
-        adam.update_split(threads, self.params_mut(), grads);
-    }
+        keep_grads: bool,
+    );
     /// The last forward pass's logits.
     fn logits<'w>(&self, ws: &'w Self::Workspace) -> &'w [f32];
     /// The logits and the buffer for their gradient, for the loss head.
@@ -99,10 +95,8 @@ impl Model for Mlp {
         ws: &mut Workspace,
         grads: &mut [f32],
         adam: &mut Adam,
-        _threads: usize,
         keep_grads: bool,
     ) {
-        // The workspace's thread count is the team's (`workspace_split`).
         Mlp::backward_update(self, x, ws, grads, adam, keep_grads)
     }
     fn logits<'w>(&self, ws: &'w Workspace) -> &'w [f32] {
@@ -148,6 +142,17 @@ impl Model for Cnn {
     }
     fn backward(&self, _x: &Batch, ws: &mut CnnWorkspace, grads: &mut [f32]) {
         Cnn::backward(self, ws, grads)
+    }
+    fn backward_update(
+        &mut self,
+        _x: &Batch,
+        ws: &mut CnnWorkspace,
+        grads: &mut [f32],
+        adam: &mut Adam,
+        _keep_grads: bool,
+    ) {
+        Cnn::backward(self, ws, grads);
+        adam.update_split(ws.split_threads(), &mut self.params, grads);
     }
     fn logits<'w>(&self, ws: &'w CnnWorkspace) -> &'w [f32] {
         ws.logits()
