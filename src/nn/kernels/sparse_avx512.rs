@@ -190,7 +190,9 @@ pub(super) unsafe fn forward_cols(
     // batch rows use them (`sparse_wide` bench at 32 rows: the copies made the forward product
     // 1.2x slower; at 256 rows 0.7x). That needs every row's entries in ascending order (as
     // every fill stores them), so that an entry's row is in the tile.
-    let mut tile = Tile([0.0; TILE_K * TILE_J]);
+    // Made (64 KiB of zeros) only for the first tile copied: a layer of one tile's width never
+    // copies, and zeroing it anyway wrote over all of L1 on every call.
+    let mut tile = None;
     for g0 in (0..rows).step_by(GROUP) {
         let group = (g0..(g0 + GROUP).min(rows)).map(|r| x.row_entries(r0 + r));
         for (inputs, values) in group.clone() {
@@ -209,6 +211,9 @@ pub(super) unsafe fn forward_cols(
                 let k0 = k1 - TILE_K;
                 let (m, m_n, m_j0, row0) = if pack {
                     let rows = k0..k1.min(x.features);
+                    // Lazily: an eager argument would zero 64 KiB on every tile.
+                    #[allow(clippy::unnecessary_lazy_evaluations)]
+                    let tile = tile.get_or_insert_with(|| Tile([0.0; TILE_K * TILE_J]));
                     (tile.copy(w, n, rows, j0, width), width, 0, k0 as u32)
                 } else {
                     (w, n, j0, 0)
