@@ -116,12 +116,18 @@ impl AdamStep {
     }
 
     /// [`Self::apply`] for a gradient of zeros, when it leaves `params` and `ms` as they are:
-    /// every first moment `+0` (never moved, or decayed to zero through the flushed denormals)
-    /// and a finite step size. Then only `vs` decays, by the same expression as in `apply`,
-    /// without the square root and the division; returns false (and changes nothing) otherwise.
+    /// every first moment `+0` (never moved: once moved, a moment decays to about 1e-37 and
+    /// stays there, its step flushed to zero with the denormals), a finite step size of at
+    /// least zero, a finite `1 - beta1` and a positive epsilon. Then only `vs` decays, by the
+    /// same expression as in `apply`, without the square root and the division; returns false
+    /// (and changes nothing) otherwise. The same bits as `apply`, but for a signalling NaN
+    /// among `params`, which `apply` would quieten (arithmetic never makes one).
     #[inline(always)]
     pub fn apply_unmoved(&self, ms: &[f32], vs: &mut [f32]) -> bool {
-        if !self.lr_t.is_finite() || ms.iter().fold(0, |acc, m| acc | m.to_bits()) != 0 {
+        let constants = (0.0..f32::INFINITY).contains(&self.lr_t)
+            && self.one_b1.is_finite()
+            && self.epsilon > 0.0;
+        if !constants || ms.iter().fold(0, |acc, m| acc | m.to_bits()) != 0 {
             return false;
         }
         let one_b2 = self.one_b2;
@@ -316,6 +322,28 @@ mod tests {
         assert_eq!(bits(&m), bits(&[0.0; 8]), "first moments moved");
         assert_eq!(bits(&v_fast), bits(&v), "second moments decayed otherwise");
         assert_ne!(v_fast, v0, "second moments did not decay");
+        // Constants under which `apply` would move a zero (a negative step turns -0 into +0,
+        // a zero epsilon makes 0 / 0) are left to `apply`.
+        for (lr_t, one_b1, epsilon) in [
+            (-1e-3, 0.1, 1e-7),
+            (f32::INFINITY, 0.1, 1e-7),
+            (f32::NAN, 0.1, 1e-7),
+            (1e-3, f32::INFINITY, 1e-7),
+            (1e-3, 0.1, 0.0),
+        ] {
+            let odd = AdamStep {
+                lr_t,
+                one_b1,
+                epsilon,
+                ..step
+            };
+            let mut v = v0;
+            assert!(
+                !odd.apply_unmoved(&[0.0; 8], &mut v),
+                "took {lr_t} {one_b1} {epsilon}"
+            );
+            assert_eq!(bits(&v), bits(&v0));
+        }
         // A first moment that is not +0 (a negative zero included) is left to `apply`, with
         // the second moments untouched.
         for m in [1e-30f32, -0.0] {
