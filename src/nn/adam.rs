@@ -78,11 +78,16 @@ impl Adam {
             ..
         } = self.config;
         self.step += 1;
+        let (lr_t, one_b1) = (self.step_size(), 1.0 - beta1);
         let step = AdamStep {
-            lr_t: self.step_size(),
-            one_b1: 1.0 - beta1,
+            lr_t,
+            one_b1,
             one_b2: 1.0 - beta2,
             epsilon,
+            // Checked once per step, not per row of `apply_unmoved`.
+            keeps_zeros: (0.0..f32::INFINITY).contains(&lr_t)
+                && one_b1.is_finite()
+                && epsilon > 0.0,
         };
         (step, &mut self.m[..], &mut self.v[..])
     }
@@ -95,6 +100,10 @@ pub struct AdamStep {
     one_b1: f32,
     one_b2: f32,
     epsilon: f32,
+    /// Whether `apply` leaves a weight and its first moment as they are for a zero gradient
+    /// on a `+0` first moment: a step size of at least zero and finite, a finite `1 - beta1`
+    /// and a positive epsilon ([`Self::apply_unmoved`]).
+    keeps_zeros: bool,
 }
 
 impl AdamStep {
@@ -107,6 +116,7 @@ impl AdamStep {
             one_b1,
             one_b2,
             epsilon,
+            ..
         } = self;
         for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
             *m += (g - *m) * one_b1; // first moment: running mean of g
@@ -124,10 +134,7 @@ impl AdamStep {
     /// among `params`, which `apply` would quieten (arithmetic never makes one).
     #[inline(always)]
     pub fn apply_unmoved(&self, ms: &[f32], vs: &mut [f32]) -> bool {
-        let constants = (0.0..f32::INFINITY).contains(&self.lr_t)
-            && self.one_b1.is_finite()
-            && self.epsilon > 0.0;
-        if !constants || ms.iter().fold(0, |acc, m| acc | m.to_bits()) != 0 {
+        if !self.keeps_zeros || ms.iter().fold(0, |acc, m| acc | m.to_bits()) != 0 {
             return false;
         }
         let one_b2 = self.one_b2;
@@ -324,23 +331,25 @@ mod tests {
         assert_ne!(v_fast, v0, "second moments did not decay");
         // Constants under which `apply` would move a zero (a negative step turns -0 into +0,
         // a zero epsilon makes 0 / 0) are left to `apply`.
-        for (lr_t, one_b1, epsilon) in [
-            (-1e-3, 0.1, 1e-7),
-            (f32::INFINITY, 0.1, 1e-7),
-            (f32::NAN, 0.1, 1e-7),
-            (1e-3, f32::INFINITY, 1e-7),
-            (1e-3, 0.1, 0.0),
+        for (lr, beta1, epsilon) in [
+            (-1e-3, 0.9, 1e-7),
+            (f32::INFINITY, 0.9, 1e-7),
+            (f32::NAN, 0.9, 1e-7),
+            (1e-3, f32::NEG_INFINITY, 1e-7),
+            (1e-3, 0.9, 0.0),
         ] {
-            let odd = AdamStep {
-                lr_t,
-                one_b1,
+            let config = AdamConfig {
+                lr,
+                beta1,
                 epsilon,
-                ..step
+                ..AdamConfig::default()
             };
+            let mut odd = Adam::new(config, 8);
+            let (odd, _, _) = odd.begin_step();
             let mut v = v0;
             assert!(
                 !odd.apply_unmoved(&[0.0; 8], &mut v),
-                "took {lr_t} {one_b1} {epsilon}"
+                "took lr {lr}, beta1 {beta1}, epsilon {epsilon}"
             );
             assert_eq!(bits(&v), bits(&v0));
         }
