@@ -1150,6 +1150,69 @@ mod tests {
     }
 
     #[test]
+    fn weight_gradient_into_adam_matches_under_flushed_denormals() {
+        // Training runs with denormals flushed (`FlushDenormals`, on every thread of a team):
+        // the fused kernel's skip of unlit inputs must still match the stored gradient followed
+        // by Adam bit for bit when the first moments sit where flushing decides: near the
+        // smallest normal float (they stop about there, never reaching +0), denormal (read as
+        // zero), and signed zeros (only +0 may be skipped: Adam turns -0 into +0).
+        let _ftz = crate::nn::FlushDenormals::new();
+        let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
+        let (rows, feats, n) = (48, 150, 250);
+        let x = sparse_inputs(rows, feats);
+        let batch = Batch::from_dense(feats, &x, &vec![0; rows]);
+        let unlit = (0..feats)
+            .filter(|&k| (0..rows).all(|r| x[r * feats + k] == 0.0))
+            .count();
+        assert!(unlit >= 20, "inputs no row lights: {unlit}");
+        // Each input's row of first moments (`n` of them) is one of these, cycling, so that
+        // the unlit inputs meet every kind.
+        let tiny = [1.2e-37, -1.5e-37, f32::MIN_POSITIVE, 3e-38, 1e-39, -1e-39];
+        let first_moment = |k: usize, j: usize| match k % 5 {
+            0 => 0.0,
+            1 => -0.0,
+            2 => tiny[4 + j % 2],
+            3 => tiny[j % tiny.len()],
+            _ if j == 7 => -0.0,
+            _ => 0.0,
+        };
+        on_every_level(|level| {
+            let w0 = values(feats * n, 5);
+            let mut adam = crate::nn::Adam::new(Default::default(), w0.len());
+            let (m0, v0) = adam.moments_mut();
+            for (i, (m, v)) in m0.iter_mut().zip(v0.iter_mut()).enumerate() {
+                *m = first_moment(i / n, i % n);
+                *v = [1e-37, 0.0, 1e-6][i / n % 3];
+            }
+            let mut want = (w0.clone(), adam);
+            let mut dw = vec![0.0; feats * n];
+            let mut got: Vec<_> = (0..3).map(|_| want.clone()).collect();
+            for step in 0..4 {
+                let g = values(rows * n, 11 + step as u32);
+                sparse_weight_grad(&batch, &g, &mut dw);
+                want.1.update(&mut want.0, &dw);
+                for (i, (w, adam)) in got.iter_mut().enumerate() {
+                    let (s, m, v) = adam.begin_step();
+                    match i {
+                        0 => sparse_weight_grad_adam_split(1, &batch, &g, &s, w, m, v),
+                        _ => teams[i - 1].install(|| {
+                            let t = teams[i - 1].threads();
+                            sparse_weight_grad_adam_split(t, &batch, &g, &s, w, m, v)
+                        }),
+                    }
+                    let bits = |s: &[f32]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    let (m, v) = adam.moments_mut();
+                    let (want_m, want_v) = want.1.moments_mut();
+                    let case = format!("{}, step {step}, case {i}", level.name());
+                    assert_eq!(bits(w), bits(&want.0), "weights, {case}");
+                    assert_eq!(bits(m), bits(want_m), "first moments, {case}");
+                    assert_eq!(bits(v), bits(want_v), "second moments, {case}");
+                }
+            }
+        });
+    }
+
+    #[test]
     fn sparse_kernels_refuse_forms_that_index_out_of_range() {
         // A batch's forms are public fields: an input past the layer, a row past the batch or
         // column starts going back must stop the (unchecked, on AVX-512) kernels with a panic,
