@@ -1157,6 +1157,12 @@ mod tests {
         // smallest normal float (they stop about there, never reaching +0), denormal (read as
         // zero), and signed zeros (only +0 may be skipped: Adam turns -0 into +0).
         let _ftz = crate::nn::FlushDenormals::new();
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            std::hint::black_box(f32::MIN_POSITIVE) * 0.5,
+            0.0,
+            "denormals flushed on this thread"
+        );
         let teams = [split::Team::new(2).unwrap(), split::Team::new(3).unwrap()];
         let (rows, feats, n) = (48, 150, 250);
         let x = sparse_inputs(rows, feats);
