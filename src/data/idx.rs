@@ -176,7 +176,12 @@ fn parse(
         }
     }
     let mut data = vec![0u8; expected];
-    let got = read_full(&mut input, &mut data).map_err(stream_err)?;
+    let (got, digest) = if hash && expected >= HASH_BEHIND_MIN_BYTES {
+        read_hashing_behind(&mut input, &header[..header_len], &mut data)
+    } else {
+        read_full(&mut input, &mut data).map(|got| (got, None))
+    }
+    .map_err(stream_err)?;
     if got < expected {
         return Err(bad(format!(
             "is truncated: the header promises {expected} bytes of data, the file has {got}"
@@ -195,12 +200,62 @@ fn parse(
         }));
     }
     let sha256 = hash.then(|| {
-        let mut h = Sha256::new();
-        h.update(&header[..header_len]);
-        h.update(&data);
-        hex(&h.finalize())
+        hex(&digest.unwrap_or_else(|| {
+            let mut h = Sha256::new();
+            h.update(&header[..header_len]);
+            h.update(&data);
+            h.finalize().into()
+        }))
     });
     Ok(Idx { dims, data, sha256 })
+}
+
+/// Payloads from this size on are hashed on a second thread while they are read
+/// ([`read_hashing_behind`]); smaller ones (the label files) after.
+const HASH_BEHIND_MIN_BYTES: usize = 1 << 20;
+/// The pieces [`read_hashing_behind`] hands to the hashing thread.
+const HASH_PIECE_BYTES: usize = 1 << 20;
+
+/// [`read_full`] into `data`, with the SHA-256 of `header` then `data` computed on a scoped
+/// second thread a piece behind the reading, instead of after it: decompressing MNIST's files
+/// took 76 ms and hashing them 45 more (SHA-NI, one core), now side by side. Returns the bytes
+/// read and, when `data` was filled, the digest (the same bytes in the same order as hashing
+/// afterwards). Memory stays `data`: the pieces are its own slices.
+fn read_hashing_behind(
+    input: &mut impl Read,
+    header: &[u8],
+    data: &mut [u8],
+) -> std::io::Result<(usize, Option<[u8; 32]>)> {
+    std::thread::scope(|scope| {
+        let (pieces, received) = std::sync::mpsc::channel::<&[u8]>();
+        let hasher = scope.spawn(move || {
+            let mut h = Sha256::new();
+            h.update(header);
+            received.iter().for_each(|piece| h.update(piece));
+            h.finalize().into()
+        });
+        let mut got = 0;
+        for piece in data.chunks_mut(HASH_PIECE_BYTES) {
+            let n = read_full(input, piece)?;
+            got += n;
+            if n < piece.len() {
+                // Truncated: no digest (the caller refuses the file); the hasher ends with
+                // the channel, and the scope joins it.
+                return Ok((got, None));
+            }
+            // Filled: from here on only read. A closed channel means the hasher panicked,
+            // which `join` reports below.
+            let _ = pieces.send(read_only(piece));
+        }
+        drop(pieces);
+        let digest = hasher.join().expect("the hashing thread does not panic");
+        Ok((got, Some(digest)))
+    })
+}
+
+/// A filled piece, from now on shared with the hashing thread.
+fn read_only(piece: &mut [u8]) -> &[u8] {
+    piece
 }
 
 /// The header's dimensions against what the caller expects, before anything is allocated.
@@ -359,6 +414,50 @@ mod tests {
                     "{err:?} should name the file"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn large_payloads_hashed_while_read_give_the_same_digest_and_the_same_refusals() {
+        // Above `HASH_BEHIND_MIN_BYTES` the digest is computed on a second thread a piece behind
+        // the reading: the same digest as hashing the whole file, raw and gzip, for a payload
+        // that ends inside a piece; and a file that ends early or runs on is refused as before.
+        let shape = Shape {
+            max_count: 10_000,
+            item: &[28, 28],
+        };
+        let images = 3_400;
+        let pixels: Vec<u8> = (0..images * 784)
+            .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0])
+            .collect();
+        assert!(
+            pixels.len() > 2 * HASH_PIECE_BYTES && !pixels.len().is_multiple_of(HASH_PIECE_BYTES)
+        );
+        assert!(pixels.len() >= HASH_BEHIND_MIN_BYTES);
+        let raw = encode(&[images, 28, 28], &pixels);
+        for bytes in [raw.clone(), gzip(&raw)] {
+            let idx = read_bytes(p(), &bytes, shape, true).unwrap();
+            assert_eq!(idx.sha256.unwrap(), hex(&Sha256::digest(&raw)));
+            assert_eq!(idx.data, pixels);
+            assert_eq!(read_bytes(p(), &bytes, shape, false).unwrap().sha256, None);
+        }
+        let cut = gzip(&raw);
+        let cases = [
+            (cut[..cut.len() * 3 / 5].to_vec(), "not valid gzip"),
+            (
+                gzip(&encode(&[images, 28, 28], &pixels[..3_000 * 784])),
+                "truncated: the header promises 2665600 bytes of data, the file has 2352000",
+            ),
+            (
+                gzip(&encode(&[3_000, 28, 28], &pixels)),
+                "inflates to more than the 2352000 bytes",
+            ),
+        ];
+        for (bytes, want) in cases {
+            let err = read_bytes(p(), &bytes, shape, true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err:?} should contain {want:?}");
         }
     }
 
