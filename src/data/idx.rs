@@ -220,7 +220,8 @@ const HASH_PIECE_BYTES: usize = 1 << 20;
 /// second thread a piece behind the reading, instead of after it: decompressing MNIST's files
 /// took 76 ms and hashing them 45 more (SHA-NI, one core), now side by side. Returns the bytes
 /// read and, when `data` was filled, the digest (the same bytes in the same order as hashing
-/// afterwards). Memory stays `data`: the pieces are its own slices.
+/// afterwards; `None` when the file ended early, or when no second thread could be had).
+/// Memory stays `data`: the pieces are its own slices.
 fn read_hashing_behind(
     input: &mut impl Read,
     header: &[u8],
@@ -228,12 +229,16 @@ fn read_hashing_behind(
 ) -> std::io::Result<(usize, Option<[u8; 32]>)> {
     std::thread::scope(|scope| {
         let (pieces, received) = std::sync::mpsc::channel::<&[u8]>();
-        let hasher = scope.spawn(move || {
+        let hasher = std::thread::Builder::new().spawn_scoped(scope, move || {
             let mut h = Sha256::new();
             h.update(header);
             received.iter().for_each(|piece| h.update(piece));
             h.finalize().into()
         });
+        let Ok(hasher) = hasher else {
+            // No thread to be had (a process limit): read, and the caller hashes after.
+            return read_full(input, data).map(|got| (got, None));
+        };
         let mut got = 0;
         for piece in data.chunks_mut(HASH_PIECE_BYTES) {
             let n = read_full(input, piece)?;
@@ -243,13 +248,12 @@ fn read_hashing_behind(
                 // the channel, and the scope joins it.
                 return Ok((got, None));
             }
-            // Filled: from here on only read. A closed channel means the hasher panicked,
-            // which `join` reports below.
+            // Filled: from here on only read. A closed channel means the hasher panicked
+            // (it cannot, whatever the bytes); then `join` fails and the caller hashes after.
             let _ = pieces.send(read_only(piece));
         }
         drop(pieces);
-        let digest = hasher.join().expect("the hashing thread does not panic");
-        Ok((got, Some(digest)))
+        Ok((got, hasher.join().ok()))
     })
 }
 
