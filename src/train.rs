@@ -359,10 +359,16 @@ where
                 Some((dlogits, batch.rows as f32)),
             );
             if loss.is_finite() {
-                let sampled = probe.as_ref().is_some_and(|p| p.samples(b));
-                model.backward_update(batch, &mut ws, &mut grads, &mut adam, sampled);
-                if let Some(p) = probe.as_mut().filter(|_| sampled) {
-                    model.observe(p, &ws, &grads, &adam);
+                match probe.as_mut().filter(|p| p.samples(b)) {
+                    // A sampled batch: the gradients' norms first, then the update, which
+                    // leaves each parameter's change in `grads` for the step norms.
+                    Some(p) => {
+                        model.backward(batch, &mut ws, &mut grads);
+                        p.take_gradients(&grads);
+                        model.update_reporting(&ws, &mut grads, &mut adam);
+                        model.observe(p, &ws, &grads);
+                    }
+                    None => model.backward_update(batch, &mut ws, &mut grads, &mut adam),
                 }
             }
             (loss, right)

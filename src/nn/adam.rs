@@ -60,6 +60,42 @@ impl Adam {
         step.apply_split(threads, params, ms, vs, grads);
     }
 
+    /// [`Adam::update_split`], replacing each gradient in `grads` with the change subtracted
+    /// from its parameter (`step size * m / (sqrt(v) + epsilon)`, the f32 value the update
+    /// computed): the diagnostics' step norms then need no square root or division of their
+    /// own ([`super::diagnostics::Probe::observe_update`]). The parameters and moments come out
+    /// bit for bit as with `update_split`.
+    pub fn update_split_reporting(
+        &mut self,
+        threads: usize,
+        params: &mut [f32],
+        grads: &mut [f32],
+    ) {
+        let (step, ms, vs) = self.begin_step();
+        let len = params.len();
+        assert!(ms.len() == len && vs.len() == len && grads.len() == len);
+        let threads = if len < super::split::MIN_SPLIT_ELEMENTS {
+            1
+        } else {
+            threads
+        };
+        // Element by element: any cut gives the same values. Pieces of whole 64-byte lines.
+        let piece = len.div_ceil(threads.max(1)).next_multiple_of(16).max(16);
+        super::split::each_chunk!(
+            threads,
+            |_, (p, m, v, g): (&mut [f32], &mut [f32], &mut [f32], &mut [f32])| {
+                super::cpu::dispatch(
+                    #[inline(always)]
+                    || step.apply_reporting(p, m, v, g),
+                )
+            },
+            *params => piece,
+            *ms => piece,
+            *vs => piece,
+            *grads => piece,
+        );
+    }
+
     /// Both moments, for tests that set or compare them.
     #[cfg(test)]
     pub(crate) fn moments_mut(&mut self) -> (&mut [f32], &mut [f32]) {
@@ -122,6 +158,31 @@ impl AdamStep {
             *m += (g - *m) * one_b1; // first moment: running mean of g
             *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
             *p -= lr_t * *m / (v.sqrt() + epsilon);
+        }
+    }
+
+    /// [`Self::apply`], each gradient replaced by the change subtracted from its parameter.
+    #[inline(always)]
+    pub fn apply_reporting(
+        &self,
+        params: &mut [f32],
+        ms: &mut [f32],
+        vs: &mut [f32],
+        grads: &mut [f32],
+    ) {
+        let &AdamStep {
+            lr_t,
+            one_b1,
+            one_b2,
+            epsilon,
+            ..
+        } = self;
+        for (((p, g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
+            *m += (*g - *m) * one_b1;
+            *v += (*g * *g - *v) * one_b2;
+            let change = lr_t * *m / (v.sqrt() + epsilon);
+            *p -= change;
+            *g = change;
         }
     }
 

@@ -161,6 +161,8 @@ pub struct Probe {
     /// norm, of the batch being observed (kept to reuse their room).
     norms: Vec<(f64, f64)>,
     steps: Vec<f64>,
+    /// Per layer, the gradients' sums of squares from [`Probe::take_gradients`].
+    grads_sq: Vec<f64>,
 }
 
 impl Probe {
@@ -182,6 +184,7 @@ impl Probe {
             derivative: Vec::new(),
             norms: Vec::new(),
             steps: Vec::new(),
+            grads_sq: Vec::new(),
         }
     }
 
@@ -198,6 +201,8 @@ impl Probe {
     /// Take in one training step: call after `backward` filled `grads` and `adam.update`
     /// applied them, with the workspace of that step's forward pass. (Never inlined, so that
     /// profiles and callgrind's inclusive counts can attribute the diagnostics' cost: see README.)
+    /// Training takes the same figures from [`Self::take_gradients`] and
+    /// [`Self::observe_update`] instead, without recomputing Adam's step.
     #[inline(never)]
     pub fn observe<N: Probed>(&mut self, net: &N, ws: &N::Workspace, grads: &[f32], adam: &Adam) {
         // Every layer's sums of squares of weights and gradients, and Adam's step norms (a
@@ -227,6 +232,60 @@ impl Probe {
                 )
             },
         );
+        self.record(net, ws);
+    }
+
+    /// The first half of a sampled training step's [`Self::observe`]: each layer's sum of
+    /// squares of its weights' gradients, taken before [`Adam::update_split_reporting`]
+    /// replaces them with the update.
+    pub fn take_gradients(&mut self, grads: &[f32]) {
+        self.grads_sq.clear();
+        self.grads_sq.extend(
+            self.layers
+                .iter()
+                .map(|s| sum_sq(&grads[s.weights.clone()])),
+        );
+    }
+
+    /// The second half, after the update: `updates` is the gradients' buffer as
+    /// [`Adam::update_split_reporting`] left it (each parameter's change). The same figures as
+    /// [`Self::observe`] bit for bit: the step norms are the sums of squares of the very values
+    /// `Adam::last_step_norm_sq` recomputes, in the same order.
+    #[inline(never)]
+    pub fn observe_update<N: Probed>(&mut self, net: &N, ws: &N::Workspace, updates: &[f32]) {
+        assert_eq!(
+            self.grads_sq.len(),
+            self.layers.len(),
+            "take_gradients before observe_update"
+        );
+        let params = net.params();
+        let Probe {
+            layers,
+            norms,
+            steps,
+            grads_sq,
+            ..
+        } = self;
+        norms.clear();
+        steps.clear();
+        split::join(
+            || {
+                norms.extend(
+                    layers
+                        .iter()
+                        .zip(grads_sq.iter())
+                        .map(|(s, &g)| (sum_sq(&params[s.weights.clone()]), g)),
+                )
+            },
+            || steps.extend(layers.iter().map(|s| sum_sq(&updates[s.weights.clone()]))),
+        );
+        grads_sq.clear();
+        self.record(net, ws);
+    }
+
+    /// Add one sampled step to the epoch's sums: `norms` and `steps` hold its per-layer sums of
+    /// squares; the derivatives and pre-activations come from `ws`.
+    fn record<N: Probed>(&mut self, net: &N, ws: &N::Workspace) {
         for (l, sums) in self.layers.iter_mut().enumerate() {
             let ((w_norm_sq, grad_sq), step_sq) = (self.norms[l], self.steps[l]);
             sums.grad_rms += (grad_sq / sums.weights.len() as f64).sqrt();

@@ -297,6 +297,13 @@ impl Mlp {
         );
     }
 
+    /// Adam's update from `grads` on the workspace's threads, each gradient replaced by its
+    /// parameter's change ([`Adam::update_split_reporting`]; after [`Self::backward`], the
+    /// same parameters as `backward_update` bit for bit).
+    pub fn update_reporting(&mut self, ws: &Workspace, grads: &mut [f32], adam: &mut Adam) {
+        adam.update_split_reporting(ws.threads, &mut self.params, grads)
+    }
+
     /// The backward pass; the first layer's weight gradient only with `first_weights`.
     fn backward_pass(&self, x: &Batch, ws: &mut Workspace, grads: &mut [f32], first_weights: bool) {
         let rows = ws.rows;

@@ -36,17 +36,20 @@ pub trait Model {
     fn backward(&self, x: &Batch, ws: &mut Self::Workspace, grads: &mut [f32]);
     /// The backward pass into `grads`, then Adam's update of every parameter from it (on the
     /// threads the workspace was made for, see [`Self::workspace_split`]). A network may
-    /// instead apply parts of the update as their gradients are summed, without storing them,
-    /// when `keep_grads` is false: the same parameters bit for bit, but only with `keep_grads`
-    /// does `grads` hold every gradient afterwards (the diagnostics read it).
+    /// apply parts of the update as their gradients are summed, without storing them: the same
+    /// parameters bit for bit as [`Self::backward`] then [`Self::update_reporting`], but
+    /// `grads` need not hold every gradient afterwards.
     fn backward_update(
         &mut self,
         x: &Batch,
         ws: &mut Self::Workspace,
         grads: &mut [f32],
         adam: &mut Adam,
-        keep_grads: bool,
     );
+    /// Adam's update of every parameter from `grads` (on the workspace's threads), replacing
+    /// each gradient with the change applied ([`Adam::update_split_reporting`]): the update of
+    /// a batch whose diagnostics are taken.
+    fn update_reporting(&mut self, ws: &Self::Workspace, grads: &mut [f32], adam: &mut Adam);
     /// The last forward pass's logits.
     fn logits<'w>(&self, ws: &'w Self::Workspace) -> &'w [f32];
     /// The logits and the buffer for their gradient, for the loss head.
@@ -56,8 +59,9 @@ pub trait Model {
     fn probe(&self, _every: usize) -> Option<Probe> {
         None
     }
-    /// Record one sampled batch into `probe` (after the update).
-    fn observe(&self, _probe: &mut Probe, _ws: &Self::Workspace, _grads: &[f32], _adam: &Adam) {}
+    /// Record one sampled batch into `probe`, after [`Probe::take_gradients`] and
+    /// [`Self::update_reporting`] (`updates` is the buffer it left).
+    fn observe(&self, _probe: &mut Probe, _ws: &Self::Workspace, _updates: &[f32]) {}
     /// The epoch's per-layer figures, and a fresh start for the next epoch.
     fn finish_epoch(&self, _probe: &mut Probe) -> Vec<LayerStats> {
         Vec::new()
@@ -95,9 +99,11 @@ impl Model for Mlp {
         ws: &mut Workspace,
         grads: &mut [f32],
         adam: &mut Adam,
-        keep_grads: bool,
     ) {
-        Mlp::backward_update(self, x, ws, grads, adam, keep_grads)
+        Mlp::backward_update(self, x, ws, grads, adam, false)
+    }
+    fn update_reporting(&mut self, ws: &Workspace, grads: &mut [f32], adam: &mut Adam) {
+        Mlp::update_reporting(self, ws, grads, adam)
     }
     fn logits<'w>(&self, ws: &'w Workspace) -> &'w [f32] {
         ws.logits()
@@ -108,8 +114,8 @@ impl Model for Mlp {
     fn probe(&self, every: usize) -> Option<Probe> {
         Some(Probe::new(self, every))
     }
-    fn observe(&self, probe: &mut Probe, ws: &Workspace, grads: &[f32], adam: &Adam) {
-        probe.observe(self, ws, grads, adam)
+    fn observe(&self, probe: &mut Probe, ws: &Workspace, updates: &[f32]) {
+        probe.observe_update(self, ws, updates)
     }
     fn finish_epoch(&self, probe: &mut Probe) -> Vec<LayerStats> {
         probe.finish_epoch(self)
@@ -149,10 +155,12 @@ impl Model for Cnn {
         ws: &mut CnnWorkspace,
         grads: &mut [f32],
         adam: &mut Adam,
-        _keep_grads: bool,
     ) {
         Cnn::backward(self, ws, grads);
         adam.update_split(ws.split_threads(), &mut self.params, grads);
+    }
+    fn update_reporting(&mut self, ws: &CnnWorkspace, grads: &mut [f32], adam: &mut Adam) {
+        adam.update_split_reporting(ws.split_threads(), &mut self.params, grads)
     }
     fn logits<'w>(&self, ws: &'w CnnWorkspace) -> &'w [f32] {
         ws.logits()
@@ -163,8 +171,8 @@ impl Model for Cnn {
     fn probe(&self, every: usize) -> Option<Probe> {
         Some(Probe::new(self, every))
     }
-    fn observe(&self, probe: &mut Probe, ws: &CnnWorkspace, grads: &[f32], adam: &Adam) {
-        probe.observe(self, ws, grads, adam)
+    fn observe(&self, probe: &mut Probe, ws: &CnnWorkspace, updates: &[f32]) {
+        probe.observe_update(self, ws, updates)
     }
     fn finish_epoch(&self, probe: &mut Probe) -> Vec<LayerStats> {
         probe.finish_epoch(self)

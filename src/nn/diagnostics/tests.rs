@@ -345,3 +345,65 @@ fn conv_channels_that_cannot_fire_are_exactly_the_dead_ones() {
         }
     }
 }
+
+/// Training's path for a sampled batch (the gradients' norms, then Adam leaving each change in
+/// the gradients' buffer, then the rest) gives every figure of [`Probe::observe`] (which
+/// recomputes Adam's step from the moments) bit for bit, and the same parameters, on the dense
+/// network (one thread and a team of two, enough parameters for Adam to split) and the CNN.
+#[test]
+fn the_update_left_in_the_gradients_gives_observes_figures_bit_for_bit() {
+    fn compare<M>(net: M, ws: <M as Model>::Workspace, seed: u64)
+    where
+        M: Model + Probed<Workspace = <M as Model>::Workspace> + Clone,
+        <M as Model>::Workspace: Clone,
+    {
+        let n = net.parameter_count();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // Two copies: `observe` after the plain update, and training's path.
+        let (mut a, mut b) = (net.clone(), net.clone());
+        let (mut ws_a, mut ws_b) = (ws.clone(), ws);
+        let mut adam_a = Adam::new(AdamConfig::default(), n);
+        let mut adam_b = Adam::new(AdamConfig::default(), n);
+        let (mut probe_a, mut probe_b) = (Probe::new(&net, 1), Probe::new(&net, 1));
+        let (mut grads_a, mut grads_b) = (vec![0.0f32; n], vec![f32::NAN; n]);
+        for _ in 0..3 {
+            let batch = random_batch(&mut rng, 8, 100, 3);
+            step(&mut a, &mut ws_a, &mut adam_a, &mut grads_a, &batch);
+            probe_a.observe(&a, &ws_a, &grads_a, &adam_a);
+
+            let mut noise = ChaCha8Rng::seed_from_u64(0);
+            b.forward(&batch, &mut ws_b, Mode::Train(&mut noise));
+            let classes = b.classes();
+            let (logits, dlogits) = b.logits_and_grad(&mut ws_b);
+            softmax_cross_entropy(logits, &batch.labels, classes, Some((dlogits, 8.0)));
+            b.backward(&batch, &mut ws_b, &mut grads_b);
+            probe_b.take_gradients(&grads_b);
+            b.update_reporting(&ws_b, &mut grads_b, &mut adam_b);
+            probe_b.observe_update(&b, &ws_b, &grads_b);
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(Probed::params(&a)),
+            bits(Probed::params(&b)),
+            "parameters"
+        );
+        let (want, got) = (probe_a.finish_epoch(&a), probe_b.finish_epoch(&b));
+        assert!(
+            want.iter()
+                .all(|s| s.update_ratio > 0.0 && s.grad_rms > 0.0)
+        );
+        assert_eq!(want, got);
+    }
+    let mlp = Mlp::new(
+        &[100, 300, 40, 3],
+        Hidden::fixed(Tanh),
+        Init::GlorotUniform,
+        5,
+    );
+    assert!(mlp.parameter_count() >= crate::nn::split::MIN_SPLIT_ELEMENTS);
+    compare(mlp.clone(), Workspace::new(&mlp, 8), 1);
+    let team = crate::nn::split::Team::new(2).unwrap();
+    team.install(|| compare(mlp.clone(), Workspace::new(&mlp, 8).threads(2), 2));
+    let cnn = small_cnn([3, 4], Hidden::fixed(Relu), 3);
+    compare(cnn.clone(), CnnWorkspace::new(&cnn, 8), 3);
+}
