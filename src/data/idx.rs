@@ -210,8 +210,9 @@ fn parse(
     Ok(Idx { dims, data, sha256 })
 }
 
-/// Payloads from this size on are hashed on a second thread while they are read
-/// ([`read_hashing_behind`]); smaller ones (the label files) after.
+/// Payloads (the decompressed bytes after the header) from this size on are hashed on a
+/// second thread while they are read ([`read_hashing_behind`]); smaller ones (the label
+/// files) after.
 const HASH_BEHIND_MIN_BYTES: usize = 1 << 20;
 /// The pieces [`read_hashing_behind`] hands to the hashing thread.
 const HASH_PIECE_BYTES: usize = 1 << 20;
@@ -239,21 +240,33 @@ fn read_hashing_behind(
             // No thread to be had (a process limit): read, and the caller hashes after.
             return read_full(input, data).map(|got| (got, None));
         };
-        let mut got = 0;
+        // Whether the payload was read whole (else cut short: no digest, the caller refuses
+        // the file), or the read's error.
+        let (mut got, mut whole) = (0, Ok(true));
         for piece in data.chunks_mut(HASH_PIECE_BYTES) {
-            let n = read_full(input, piece)?;
-            got += n;
-            if n < piece.len() {
-                // Truncated: no digest (the caller refuses the file); the hasher ends with
-                // the channel, and the scope joins it.
-                return Ok((got, None));
+            match read_full(input, piece) {
+                Ok(n) if n == piece.len() => {
+                    got += n;
+                    // From here on only read. A closed channel means the hasher panicked
+                    // (it cannot, whatever the bytes); `join` says so below.
+                    let _ = pieces.send(read_only(piece));
+                }
+                Ok(n) => {
+                    got += n;
+                    whole = Ok(false);
+                    break;
+                }
+                Err(e) => {
+                    whole = Err(e);
+                    break;
+                }
             }
-            // Filled: from here on only read. A closed channel means the hasher panicked
-            // (it cannot, whatever the bytes); then `join` fails and the caller hashes after.
-            let _ = pieces.send(read_only(piece));
         }
+        // Joined here on every path, so that even a panicking hasher ends as `None` (the
+        // caller then hashes after) rather than as the scope's panic.
         drop(pieces);
-        Ok((got, hasher.join().ok()))
+        let digest = hasher.join().ok();
+        whole.map(|whole| (got, digest.filter(|_| whole)))
     })
 }
 
@@ -462,6 +475,28 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(want), "{err:?} should contain {want:?}");
+        }
+    }
+
+    #[test]
+    fn hashing_behind_returns_the_digest_of_header_and_payload_or_none_when_cut_short() {
+        // Directly, so that a fallback to hashing afterwards (`None` on a whole file) cannot
+        // pass for the threaded digest: payloads of exactly two pieces, and one byte more.
+        let header = [0, 0, 8, 1, 0, 0, 0, 9];
+        for len in [2 * HASH_PIECE_BYTES, 2 * HASH_PIECE_BYTES + 1] {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let mut data = vec![0u8; len];
+            let (got, digest) = read_hashing_behind(&mut &payload[..], &header, &mut data).unwrap();
+            let want: [u8; 32] = Sha256::new()
+                .chain_update(header)
+                .chain_update(&payload)
+                .finalize()
+                .into();
+            assert_eq!((got, digest), (len, Some(want)), "{len} bytes");
+            assert_eq!(data, payload);
+            let mut data = vec![0u8; len + 5];
+            let (got, digest) = read_hashing_behind(&mut &payload[..], &header, &mut data).unwrap();
+            assert_eq!((got, digest), (len, None), "{len} of {} bytes", len + 5);
         }
     }
 

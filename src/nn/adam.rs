@@ -238,7 +238,8 @@ impl Adam {
     /// The squared L2 norm of the change the last [`update`](Self::update) made to the
     /// parameters in `range`, recomputed from the moments with the same f32 expression
     /// (equal to the applied change up to the rounding of the parameters themselves).
-    /// Reads the state only; 0 before the first update.
+    /// Reads the state only; 0 before the first update. The reference for
+    /// [`Self::update_split_reporting`], which hands training's diagnostics those very values.
     pub fn last_step_norm_sq(&self, range: std::ops::Range<usize>) -> f64 {
         if self.step == 0 {
             return 0.0;

@@ -1,7 +1,12 @@
 //! Layer diagnostics: what each hidden layer's gradients, weights and units did during an epoch,
 //! the figures that show why activations differ (vanishing gradients, dying and saturated
-//! units). A [`Probe`] only reads the network, its workspace, the gradient buffer and Adam's
-//! state after a training step, so training is bit-identical with or without it.
+//! units). A [`Probe`] only reads the network, its workspace and the gradient buffer: on a
+//! sampled batch, training takes the gradients' sums of squares ([`Probe::take_gradients`]),
+//! then Adam's update leaves each parameter's change in that buffer
+//! ([`crate::nn::Adam::update_split_reporting`]) for [`Probe::observe_update`]. The update is
+//! the same bit for bit as on other batches (where the dense network's first layer may take
+//! its fused pass, equal to the separate ones: tested), so training is bit-identical with or
+//! without the probe.
 //!
 //! A network shows the probe its hidden layers through [`Probed`]: the dense network its
 //! hidden dense layers; the convolutional one its conv layers, then its hidden dense layers.
@@ -201,8 +206,9 @@ impl Probe {
     /// Take in one training step: call after `backward` filled `grads` and `adam.update`
     /// applied them, with the workspace of that step's forward pass. (Never inlined, so that
     /// profiles and callgrind's inclusive counts can attribute the diagnostics' cost: see README.)
-    /// Training takes the same figures from [`Self::take_gradients`] and
-    /// [`Self::observe_update`] instead, without recomputing Adam's step.
+    /// The reference for training's path, which takes the same figures from
+    /// [`Self::take_gradients`] and [`Self::observe_update`] without recomputing Adam's step
+    /// (compared bit for bit in the tests).
     #[inline(never)]
     pub fn observe<N: Probed>(&mut self, net: &N, ws: &N::Workspace, grads: &[f32], adam: &Adam) {
         // Every layer's sums of squares of weights and gradients, and Adam's step norms (a

@@ -352,6 +352,8 @@ fn conv_channels_that_cannot_fire_are_exactly_the_dead_ones() {
 /// network (one thread and a team of two, enough parameters for Adam to split) and the CNN.
 #[test]
 fn the_update_left_in_the_gradients_gives_observes_figures_bit_for_bit() {
+    // As training runs (its threads, and the team's helpers, flush denormals).
+    let _ftz = crate::nn::FlushDenormals::new();
     fn compare<M>(net: M, ws: <M as Model>::Workspace, seed: u64)
     where
         M: Model + Probed<Workspace = <M as Model>::Workspace> + Clone,
