@@ -342,9 +342,10 @@ fn large_products(c: &mut Criterion) {
                 (batch, input, output),
                 false,
             );
-            if batch == 32 {
+            {
                 // Half the batch: one thread's share when two threads split these products by
-                // rows (they now split them by columns), read in place on one thread.
+                // rows (at batch 32 they now split them by columns, read in place on one
+                // thread; at batch 256 still by rows).
                 large_case(
                     &mut g,
                     &format!("{net}/forward_half"),
