@@ -147,18 +147,19 @@ impl AdamStep {
     /// as `params`). Inlined into its caller, so that it runs at the caller's CPU level.
     #[inline(always)]
     pub fn apply(&self, params: &mut [f32], ms: &mut [f32], vs: &mut [f32], grads: &[f32]) {
-        let &AdamStep {
-            lr_t,
-            one_b1,
-            one_b2,
-            epsilon,
-            ..
-        } = self;
         for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
-            *m += (g - *m) * one_b1; // first moment: running mean of g
-            *v += (g * g - *v) * one_b2; // second moment: running mean of g^2
-            *p -= lr_t * *m / (v.sqrt() + epsilon);
+            self.apply_one(p, g, m, v);
         }
+    }
+
+    /// One parameter's update; returns the change subtracted from it.
+    #[inline(always)]
+    fn apply_one(&self, p: &mut f32, g: f32, m: &mut f32, v: &mut f32) -> f32 {
+        *m += (g - *m) * self.one_b1; // first moment: running mean of g
+        *v += (g * g - *v) * self.one_b2; // second moment: running mean of g^2
+        let change = self.lr_t * *m / (v.sqrt() + self.epsilon);
+        *p -= change;
+        change
     }
 
     /// [`Self::apply`], each gradient replaced by the change subtracted from its parameter.
@@ -170,19 +171,8 @@ impl AdamStep {
         vs: &mut [f32],
         grads: &mut [f32],
     ) {
-        let &AdamStep {
-            lr_t,
-            one_b1,
-            one_b2,
-            epsilon,
-            ..
-        } = self;
         for (((p, g), m), v) in params.iter_mut().zip(grads).zip(ms).zip(vs) {
-            *m += (*g - *m) * one_b1;
-            *v += (*g * *g - *v) * one_b2;
-            let change = lr_t * *m / (v.sqrt() + epsilon);
-            *p -= change;
-            *g = change;
+            *g = self.apply_one(p, *g, m, v);
         }
     }
 

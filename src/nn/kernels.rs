@@ -1084,6 +1084,26 @@ mod tests {
         });
     }
 
+    /// One step of the fused weight gradient + Adam: case 0 on this thread, case `i` on
+    /// `teams[i - 1]` with all its threads.
+    fn fused_step(
+        i: usize,
+        teams: &[split::Team],
+        batch: &Batch,
+        g: &[f32],
+        w: &mut [f32],
+        adam: &mut crate::nn::Adam,
+    ) {
+        let (s, m, v) = adam.begin_step();
+        match i {
+            0 => sparse_weight_grad_adam_split(1, batch, g, &s, w, m, v),
+            _ => teams[i - 1].install(|| {
+                let t = teams[i - 1].threads();
+                sparse_weight_grad_adam_split(t, batch, g, &s, w, m, v)
+            }),
+        }
+    }
+
     #[test]
     fn weight_gradient_into_adam_matches_gradient_then_adam() {
         // Up to the fused kernel's 64 rows, widths of one block, several blocks with a masked
@@ -1122,14 +1142,7 @@ mod tests {
                     sparse_weight_grad(&batch, &g, &mut dw);
                     want.1.update(&mut want.0, &dw);
                     for (i, (w, adam)) in got.iter_mut().enumerate() {
-                        let (s, m, v) = adam.begin_step();
-                        match i {
-                            0 => sparse_weight_grad_adam_split(1, &batch, &g, &s, w, m, v),
-                            _ => teams[i - 1].install(|| {
-                                let t = teams[i - 1].threads();
-                                sparse_weight_grad_adam_split(t, &batch, &g, &s, w, m, v)
-                            }),
-                        }
+                        fused_step(i, &teams, &batch, &g, w, adam);
                         assert_eq!(
                             (&w[..], adam.moments_mut()),
                             (&want.0[..], want.1.moments_mut()),
@@ -1198,14 +1211,7 @@ mod tests {
                 sparse_weight_grad(&batch, &g, &mut dw);
                 want.1.update(&mut want.0, &dw);
                 for (i, (w, adam)) in got.iter_mut().enumerate() {
-                    let (s, m, v) = adam.begin_step();
-                    match i {
-                        0 => sparse_weight_grad_adam_split(1, &batch, &g, &s, w, m, v),
-                        _ => teams[i - 1].install(|| {
-                            let t = teams[i - 1].threads();
-                            sparse_weight_grad_adam_split(t, &batch, &g, &s, w, m, v)
-                        }),
-                    }
+                    fused_step(i, &teams, &batch, &g, w, adam);
                     let bits = |s: &[f32]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                     let (m, v) = adam.moments_mut();
                     let (want_m, want_v) = want.1.moments_mut();
