@@ -386,6 +386,28 @@ def sgemm(threads):
     return tuple(float(g) for g in out.stdout.split())  # (median, best) GFLOP/s
 
 
+def step_shapes(threads):
+    """numpy's matmul on the three 1024 x 1024 products of a 784-1024-1024-10 step at batch
+    256, as actbench computes them (forward, weight gradient with the activations read
+    transposed, input gradient as W g^T), warm, into a preallocated output: medians of 150
+    calls in GFLOP/s, beside `cargo bench --bench step_parts`."""
+    code = (
+        "import numpy as np, time\n"
+        "rng = np.random.default_rng(3)\n"
+        "def rate(m, k, n, at):\n"
+        "    a = rng.random((k, m) if at else (m, k), dtype=np.float32)\n"
+        "    a = a.T if at else a\n"
+        "    b, c = rng.random((k, n), dtype=np.float32), np.empty((m, n), dtype=np.float32)\n"
+        "    for _ in range(5): np.matmul(a, b, out=c)\n"
+        "    ts = sorted((lambda t: (np.matmul(a, b, out=c), time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(150))\n"
+        "    return 2 * m * k * n / ts[75] / 1e9\n"
+        "print(rate(256, 1024, 1024, False), rate(1024, 256, 1024, True), rate(1024, 1024, 256, False))\n"
+    )
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return tuple(float(g) for g in out.stdout.split())
+
+
 def load():
     return open("/proc/loadavg").read().split()[0]
 
@@ -456,6 +478,10 @@ def main():
                 f"{calibration.get('cpu_path')}): {calibration['gflops']:.1f} GFLOP/s")
     print(f"numpy {np.__version__} sgemm 2048x2048x2048, median (best) of 10: {g1[0]:.1f} ({g1[1]:.1f}) "
           f"GFLOP/s on 1 thread, {g2[0]:.1f} ({g2[1]:.1f}) on 2{ours}")
+    f, w, i = step_shapes(args.threads)
+    print(f"numpy on the 784-1024-1024-10 batch-256 step's products, {args.threads} threads, median of 150: "
+          f"forward 256x1024x1024 {f:.1f}, weight gradient 1024x256x1024 (a transposed) {w:.1f}, "
+          f"input gradient 1024x1024x256 {i:.1f} GFLOP/s (actbench's: cargo bench --bench step_parts)")
     for v in sorted(versions):
         print(v)
     print(f"load average at end: {load()}")
