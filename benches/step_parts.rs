@@ -8,9 +8,10 @@
 //!   ACTBENCH_DATA_DIR=../shared cargo bench --bench step_parts [-- THREADS [CALLS]]
 //!
 //! Each figure is the median of CALLS calls (default 150) on THREADS threads (default 2), once
-//! warm (the same operands again, in L1 and L2) and once cold (a 64 MB sweep before every call,
-//! the operands in L3: a training step moves about 75 MB, so its weights, moments and gradients
-//! come from L3).
+//! warm (the same operands again, as much of them as L1 and L2 keep: not Adam's 30 MB, nor the
+//! validation pass's) and once cold (a 64 MB sweep before every call, the operands in L3: a
+//! training step reads and writes about 70 MB, so its weights, moments and gradients come from
+//! L3).
 
 use actbench::data::{DataRoot, Dataset, LoadOptions};
 use actbench::nn::activation::Relu;
