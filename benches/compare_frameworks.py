@@ -371,6 +371,13 @@ def jax_times(train, val, hidden, batch, epochs):
     return time_epochs(epochs, len(train[0]), run_epoch), f"jax {jax.__version__}, optax, devices {jax.devices()}"
 
 
+def numpy_floats(code, threads):
+    """The numbers `code` prints, run in a fresh Python with OpenBLAS on `threads` threads."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return tuple(float(g) for g in out.stdout.split())
+
+
 def sgemm(threads):
     code = (
         "import numpy as np, time\n"
@@ -381,9 +388,7 @@ def sgemm(threads):
         "times = sorted((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(10))\n"
         "print(2 * n ** 3 / times[5] / 1e9, 2 * n ** 3 / times[0] / 1e9)\n"
     )
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
-    return tuple(float(g) for g in out.stdout.split())  # (median, best) GFLOP/s
+    return numpy_floats(code, threads)  # (median, best) GFLOP/s
 
 
 def step_shapes(threads):
@@ -403,9 +408,7 @@ def step_shapes(threads):
         "    return 2 * m * k * n / ts[75] / 1e9\n"
         "print(rate(256, 1024, 1024, False), rate(1024, 256, 1024, True), rate(1024, 1024, 256, False))\n"
     )
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
-    return tuple(float(g) for g in out.stdout.split())
+    return numpy_floats(code, threads)
 
 
 def load():

@@ -113,8 +113,6 @@ fn parts(data: &RunData, threads: usize, calls: usize, cold: bool) {
     let y = values(b * k, 2);
     let g = values(b * n, 3);
     let gt = values(n * b, 4);
-    let (mut z, mut dw, mut dyt) = (vec![0.0; b * n], vec![0.0; k * n], vec![0.0; k * b]);
-    let dense = 2.0 * (b * k * n) as f64;
     let mut step = 0.0;
     let mut show = |name: &str, seconds: f64, flop: f64| {
         step += seconds;
@@ -124,33 +122,26 @@ fn parts(data: &RunData, threads: usize, calls: usize, cold: bool) {
         };
         println!("  {name:38} {:8.1} µs{rate}", seconds * 1e6);
     };
-    let y_rows = Strided {
-        data: &y,
-        row: k,
-        col: 1,
-    };
-    let t = median(calls, cold, || {
-        kernels::gemm_split(threads, b, k, n, y_rows, &w, None, &mut z)
-    });
-    show("forward 256x1024x1024", t, dense);
-    let y_cols = Strided {
-        data: &y,
-        row: 1,
-        col: k,
-    };
-    let t = median(calls, cold, || {
-        kernels::gemm_split(threads, k, b, n, y_cols, &g, None, &mut dw)
-    });
-    show("weight gradient 1024x256x1024", t, dense);
-    let w_rows = Strided {
-        data: &w,
-        row: n,
-        col: 1,
-    };
-    let t = median(calls, cold, || {
-        kernels::gemm_split(threads, k, n, b, w_rows, &gt, None, &mut dyt)
-    });
-    show("input gradient 1024x1024x256 (W g^T)", t, dense);
+    // The three products as `mlp.rs` computes them: (name, m x kdim x n, `a` read through
+    // strides, `b`). One output buffer, as large as the largest.
+    let products = [
+        ("forward 256x1024x1024", (b, k, n), (&y, k, 1), &w),
+        ("weight gradient 1024x256x1024", (k, b, n), (&y, 1, k), &g),
+        (
+            "input gradient 1024x1024x256 (W g^T)",
+            (k, n, b),
+            (&w, n, 1),
+            &gt,
+        ),
+    ];
+    let mut out = vec![0.0; k * n];
+    for (name, (m, kdim, cols), (data, row, col), right) in products {
+        let a = Strided { data, row, col };
+        let t = median(calls, cold, || {
+            kernels::gemm_split(threads, m, kdim, cols, a, right, None, &mut out[..m * cols])
+        });
+        show(name, t, 2.0 * (m * kdim * cols) as f64);
+    }
 
     let mut batch = Batch::new(FirstLayerKernel::Sparse);
     batch.fill(data.train.all(), &(0..b).collect::<Vec<_>>());

@@ -74,13 +74,8 @@ impl Adam {
         let (step, ms, vs) = self.begin_step();
         let len = params.len();
         assert!(ms.len() == len && vs.len() == len && grads.len() == len);
-        let threads = if len < super::split::MIN_SPLIT_ELEMENTS {
-            1
-        } else {
-            threads
-        };
-        // Element by element: any cut gives the same values. Pieces of whole 64-byte lines.
-        let piece = len.div_ceil(threads.max(1)).next_multiple_of(16).max(16);
+        // Element by element: any cut gives the same values. Cut as `split::elements` cuts.
+        let piece = super::split::element_chunk(threads, len);
         super::split::each_chunk!(
             threads,
             |_, (p, m, v, g): (&mut [f32], &mut [f32], &mut [f32], &mut [f32])| {

@@ -251,21 +251,18 @@ impl Mlp {
     }
 
     /// The backward pass, then Adam's update of every parameter, as `backward` followed by
-    /// [`Adam::update_split`] bit for bit. Unless `keep_grads`, a sparse first layer's weight
-    /// gradient (batches of up to [`kernels::FUSED_MAX_ROWS`] rows) goes straight into Adam
-    /// row by row ([`kernels::sparse_weight_grad_adam_split`]) and its part of `grads` is left
-    /// as it was.
+    /// [`Adam::update_split`] bit for bit. A sparse first layer's weight gradient (batches of
+    /// up to [`kernels::FUSED_MAX_ROWS`] rows) goes straight into Adam row by row
+    /// ([`kernels::sparse_weight_grad_adam_split`]) and its part of `grads` is left as it was.
     pub fn backward_update(
         &mut self,
         x: &Batch,
         ws: &mut Workspace,
         grads: &mut [f32],
         adam: &mut Adam,
-        keep_grads: bool,
     ) {
         let first = self.layers[0];
-        let fuse = !keep_grads
-            && x.kernel == FirstLayerKernel::Sparse
+        let fuse = x.kernel == FirstLayerKernel::Sparse
             && ws.rows <= kernels::FUSED_MAX_ROWS
             && first.outputs <= kernels::FUSED_MAX_OUTPUTS;
         if !fuse {
@@ -538,7 +535,13 @@ mod tests {
                     mlp.forward(&batch, &mut ws, Mode::Eval);
                     let (logits, dlogits) = ws.logits_and_grad();
                     softmax_cross_entropy(logits, &labels, 3, Some((dlogits, rows as f32)));
-                    mlp.backward_update(&batch, &mut ws, grads, adam, *keep);
+                    if *keep {
+                        // The reference: every gradient stored, then Adam.
+                        mlp.backward(&batch, &mut ws, grads);
+                        adam.update_split(1, &mut mlp.params, grads);
+                    } else {
+                        mlp.backward_update(&batch, &mut ws, grads, adam);
+                    }
                 }
                 let [(_, fused, _, fused_grads), (_, kept, _, kept_grads)] = &nets[..] else {
                     unreachable!()

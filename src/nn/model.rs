@@ -100,7 +100,7 @@ impl Model for Mlp {
         grads: &mut [f32],
         adam: &mut Adam,
     ) {
-        Mlp::backward_update(self, x, ws, grads, adam, false)
+        Mlp::backward_update(self, x, ws, grads, adam)
     }
     fn update_reporting(&mut self, ws: &Workspace, grads: &mut [f32], adam: &mut Adam) {
         Mlp::update_reporting(self, ws, grads, adam)

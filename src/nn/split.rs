@@ -400,31 +400,6 @@ pub fn columns(threads: usize, len: usize, align: usize, f: &(dyn Fn(usize, usiz
     });
 }
 
-/// Run `f` over equal-length slices `a`, `b`, `c` (mutable) and `d` (read) cut at the same
-/// places into at most `threads` blocks of whole multiples of 16 elements (64-byte lines of
-/// the aligned buffers), in parallel on the installed team: the element-wise loops (Adam).
-/// Below [`MIN_SPLIT_ELEMENTS`] elements `f` gets everything.
-pub fn elements<F>(threads: usize, a: &mut [f32], b: &mut [f32], c: &mut [f32], d: &[f32], f: &F)
-where
-    F: Fn(&mut [f32], &mut [f32], &mut [f32], &[f32]) + Sync,
-{
-    let len = a.len();
-    assert!(b.len() == len && c.len() == len && d.len() == len);
-    let parts = if len < MIN_SPLIT_ELEMENTS { 1 } else { threads };
-    if parts < 2 {
-        return f(a, b, c, d);
-    }
-    let (a, b, c) = (Pieces::new(a, 1), Pieces::new(b, 1), Pieces::new(c, 1));
-    for_each_part(parts, &|p| {
-        let (lo, hi) = (bound(p, parts, len, 16), bound(p + 1, parts, len, 16));
-        if lo < hi {
-            // SAFETY: the parts' ranges are disjoint.
-            let (a, b, c) = unsafe { (a.range(lo, hi), b.range(lo, hi), c.range(lo, hi)) };
-            f(a, b, c, &d[lo..hi]);
-        }
-    });
-}
-
 /// Call `f(i, (a_i, b_i, ...))` for the `i`-th chunks of equally many chunks of several
 /// mutable buffers (`buffer => chunk length` pairs): spread over up to `threads` threads of the
 /// installed team when `threads > 1`, else in order on the calling thread. Each chunk is
@@ -447,6 +422,41 @@ macro_rules! each_chunk {
     }};
 }
 pub(crate) use each_chunk;
+
+/// The chunk length that cuts `len` elements of element-wise loops (Adam) into at most
+/// `threads` chunks of whole multiples of 16 elements (64-byte lines of the aligned buffers),
+/// one per thread; below [`MIN_SPLIT_ELEMENTS`] elements, one chunk of everything. For
+/// `each_chunk!`, which [`elements`] runs them through.
+pub fn element_chunk(threads: usize, len: usize) -> usize {
+    let parts = if len < MIN_SPLIT_ELEMENTS {
+        1
+    } else {
+        threads.max(1)
+    };
+    len.div_ceil(parts).next_multiple_of(16).max(16)
+}
+
+/// Run `f` over equal-length slices `a`, `b`, `c` (mutable) and `d` (read) cut at the same
+/// places into [`element_chunk`]s, in parallel on the installed team: the element-wise loops
+/// (Adam).
+pub fn elements<F>(threads: usize, a: &mut [f32], b: &mut [f32], c: &mut [f32], d: &[f32], f: &F)
+where
+    F: Fn(&mut [f32], &mut [f32], &mut [f32], &[f32]) + Sync,
+{
+    let len = a.len();
+    assert!(b.len() == len && c.len() == len && d.len() == len);
+    let piece = element_chunk(threads, len);
+    each_chunk!(
+        threads,
+        |i, (a, b, c): (&mut [f32], &mut [f32], &mut [f32])| {
+            let lo = i * piece;
+            f(a, b, c, &d[lo..lo + a.len()])
+        },
+        *a => piece,
+        *b => piece,
+        *c => piece,
+    );
+}
 
 /// Piece `i` of every [`Pieces`] of a tuple (for the crate's `each_chunk!`).
 pub trait TakeAll<'a> {
